@@ -1,0 +1,309 @@
+"""Validate every answer before cookiecutter writes the project.
+
+Cookiecutter renders this file with Jinja, then runs it inside the new project
+directory. The answers arrive as one JSON document (``tojson``), so quotes,
+backslashes or code in an answer stay data. On a bad answer the hook prints
+``ERROR: <field>: <rule> (got <value>)`` and exits 1; cookiecutter then removes
+the directory it created, so nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import posixpath
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
+
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+# Characters that would need quoting in .dvc/config (an INI file) or a shell.
+URL_FORBIDDEN = re.compile(r"[\s\"'#,;\\]")
+URL_FORBIDDEN_RULE = "must not contain spaces, quotes, '#', ',', ';' or '\\'"
+# Plain http:// is accepted only for these hosts (a test server, or a tunnel to
+# this machine): anywhere else, data and basic-auth passwords need https://.
+LOOPBACK_HOST = r"(?:localhost|127(?:\.[0-9]{1,3}){3}|\[::1\])(?::[0-9]{1,5})?"
+
+# Remote type -> (pattern the whole URL must match, rule shown to the user).
+# No pattern lets a password into the URL: credentials never go to .dvc/config.
+REMOTE_URL_RULES: dict[str, tuple[re.Pattern[str], str]] = {
+    "local": (
+        re.compile(r"(?![A-Za-z][A-Za-z0-9+.-]*:)[^\x00]+"),
+        "must be a directory path outside the project: absolute, or relative to the"
+        " project root like ../storage",
+    ),
+    "s3": (
+        re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?"),
+        "must look like s3://bucket/path",
+    ),
+    "gs": (
+        re.compile(r"gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](/.*)?"),
+        "must look like gs://bucket/path",
+    ),
+    "azure": (
+        re.compile(r"azure://[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}(/.*)?"),
+        "must look like azure://container/path",
+    ),
+    "ssh": (
+        re.compile(r"ssh://(?:[^@/:]+@)?[^@/:\[\]]+(?::[1-9][0-9]{0,4})?/.+"),
+        "must look like ssh://[user@]host[:port]/path",
+    ),
+    "http": (
+        re.compile(rf"(?:https://[^/@]+|http://{LOOPBACK_HOST})(?:/.*)?"),
+        "must look like https://host/path, without credentials"
+        " (plain http:// only for localhost or 127.0.0.1)",
+    ),
+    "none": (re.compile(r""), "must be empty"),
+}
+# The optional read-only remote may use any scheme except a local path.
+READ_REMOTE_TYPES = ("s3", "gs", "azure", "ssh", "http")
+
+
+class AnswerError(ValueError):
+    """An answer broke a rule; the message names the field, the rule and the value."""
+
+    def __init__(self, field: str, rule: str, value: object) -> None:
+        super().__init__(f"{field}: {rule} (got {value!r})")
+
+
+def check(condition: bool, field: str, rule: str, value: object) -> None:
+    """Raise :class:`AnswerError` unless ``condition`` holds."""
+    if not condition:
+        raise AnswerError(field, rule, value)
+
+
+def is_single_line_text(value: str) -> bool:
+    """True for non-empty text on one line, within the Basic Multilingual Plane.
+
+    Characters outside the BMP (emoji) are refused: ``tojson`` writes them as
+    surrogate pairs, which TOML parsers reject.
+    """
+    return (
+        bool(value.strip())
+        and "\n" not in value
+        and "\r" not in value
+        and all(ord(char) <= 0xFFFF and (char == "\t" or char.isprintable()) for char in value)
+    )
+
+
+def validate_text(answers: dict) -> None:
+    """Free-text answers: present, one line, representable in every file format."""
+    for field in ("project_name", "description", "author_name"):
+        value = answers[field]
+        check(
+            is_single_line_text(value),
+            field,
+            "must be one non-empty line of printable text without emoji",
+            value,
+        )
+
+
+def validate_names(answers: dict) -> None:
+    """The derived repository slug and import name."""
+    slug = answers["project_slug"]
+    check(
+        bool(SLUG.match(slug)),
+        "project_slug",
+        "must be lowercase letters, digits and single dashes, with no path separators",
+        slug,
+    )
+    package = answers["package_name"]
+    check(
+        bool(PACKAGE.match(package)) and package.isidentifier(),
+        "package_name",
+        "must be a valid lowercase Python identifier",
+        package,
+    )
+    check(not keyword.iskeyword(package), "package_name", "must not be a Python keyword", package)
+    check(
+        package not in sys.stdlib_module_names,
+        "package_name",
+        "must not shadow a standard-library module",
+        package,
+    )
+
+
+def validate_email(answers: dict) -> None:
+    """The author's email (also the email of the first commit)."""
+    email = answers["author_email"]
+    check(
+        bool(EMAIL.match(email)),
+        "author_email",
+        "must be an email address like name@example.com",
+        email,
+    )
+
+
+def validate_github_owner(answers: dict) -> None:
+    """The GitHub user or organisation, used in URLs and image names."""
+    owner = answers["github_owner"]
+    check(
+        bool(GITHUB_OWNER.match(owner)),
+        "github_owner",
+        "must be a GitHub user or organisation name (letters, digits, single dashes, at most 39)",
+        owner,
+    )
+
+
+def validate_python(answers: dict) -> None:
+    """The oldest supported Python."""
+    version = answers["python_version"]
+    check(
+        version in SUPPORTED_PYTHONS,
+        "python_version",
+        f"must be one of {', '.join(SUPPORTED_PYTHONS)}",
+        version,
+    )
+
+
+def leads_out_of_project(path: str, slug: str) -> bool:
+    """True for a local remote path that ends outside the project directory.
+
+    A relative path is relative to the project root, so it must climb out of it
+    (``../storage``); otherwise ``dvc push`` would fill a directory that git sees.
+    ``~`` is refused as well: DVC does not expand it.
+    """
+    normal = posixpath.normpath(path)
+    if normal.startswith("/"):
+        return normal != "/"
+    parts = normal.split("/")
+    return parts[0] == ".." and parts[-1] != ".." and parts[:2] != ["..", slug]
+
+
+def validate_remote(answers: dict) -> None:
+    """The DVC remote URL must match the remote type; the read-only URL is optional."""
+    remote = answers["dvc_remote"]
+    check(
+        remote in REMOTE_URL_RULES,
+        "dvc_remote",
+        f"must be one of {', '.join(REMOTE_URL_RULES)}",
+        remote,
+    )
+    url = answers["dvc_remote_url"]
+    pattern, rule = REMOTE_URL_RULES[remote]
+    check(not URL_FORBIDDEN.search(url), "dvc_remote_url", URL_FORBIDDEN_RULE, url)
+    check(
+        bool(pattern.fullmatch(url))
+        and (remote != "local" or leads_out_of_project(url, answers["project_slug"])),
+        "dvc_remote_url",
+        f"{rule} for dvc_remote={remote}",
+        url,
+    )
+
+    read_url = answers["dvc_read_remote_url"]
+    if not read_url:
+        return
+    check(
+        remote != "none", "dvc_read_remote_url", "must be empty when dvc_remote is none", read_url
+    )
+    check(not URL_FORBIDDEN.search(read_url), "dvc_read_remote_url", URL_FORBIDDEN_RULE, read_url)
+    check(
+        any(REMOTE_URL_RULES[kind][0].fullmatch(read_url) for kind in READ_REMOTE_TYPES),
+        "dvc_read_remote_url",
+        "must be empty or an s3://, gs://, azure://, ssh:// or https:// URL"
+        " (plain http:// only for localhost or 127.0.0.1)",
+        read_url,
+    )
+
+
+def validate_serving(answers: dict) -> None:
+    """Deployment needs the serving app."""
+    serving = answers["serving"]
+    check(isinstance(serving, bool), "serving", "must be true or false", serving)
+    target = answers["deploy_target"]
+    check(
+        target in ("none", "fly", "cloud-run"),
+        "deploy_target",
+        "must be one of none, fly, cloud-run",
+        target,
+    )
+    check(
+        serving or target == "none", "deploy_target", "must be none when serving is false", target
+    )
+
+
+VALIDATORS: tuple[Callable[[dict], None], ...] = (
+    validate_text,
+    validate_names,
+    validate_email,
+    validate_github_owner,
+    validate_python,
+    validate_remote,
+    validate_serving,
+)
+
+
+def validate(answers: dict) -> list[str]:
+    """Run every validator; return one message per broken rule (empty when all pass)."""
+    errors = []
+    for validator in VALIDATORS:
+        try:
+            validator(answers)
+        except AnswerError as error:
+            errors.append(str(error))
+    return errors
+
+
+def load_answers() -> dict:
+    """The answers, rendered by cookiecutter as JSON and parsed back as data."""
+    return json.loads(r"""{{ cookiecutter | tojson }}""")
+
+
+# Run detached: waits for cookiecutter to delete the project directory, then
+# removes the (empty) parents it created for a slug such as "a/b".
+CLEANUP_SCRIPT = """
+import os, sys, time
+leaf, top = sys.argv[1], sys.argv[2]
+for _ in range(300):
+    if not os.path.exists(leaf):
+        break
+    time.sleep(0.1)
+parent = os.path.dirname(leaf)
+while parent != top and parent.startswith(top + os.sep):
+    try:
+        os.rmdir(parent)
+    except OSError:
+        break
+    parent = os.path.dirname(parent)
+"""
+
+
+def schedule_parent_cleanup(project_dir: Path, slug: str) -> None:
+    """Remove the empty directories a multi-part slug made, once cookiecutter is done.
+
+    Cookiecutter creates ``<output>/a/b`` for the slug ``a/b`` before this hook
+    runs and deletes only ``b`` after a refusal; ``a`` would be left behind.
+    """
+    depth = len(Path(slug).parts)
+    if depth < 2 or Path(slug).is_absolute() or ".." in Path(slug).parts:
+        return
+    top = project_dir.parents[depth - 1]
+    subprocess.Popen(
+        [sys.executable, "-c", CLEANUP_SCRIPT, str(project_dir), str(top)],
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def main() -> int:
+    """Validate the answers; print every error and return 1 if any rule is broken."""
+    answers = load_answers()
+    errors = validate(answers)
+    for message in errors:
+        print(f"ERROR: {message}", file=sys.stderr)
+    if errors:
+        schedule_parent_cleanup(Path.cwd(), answers["project_slug"])
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

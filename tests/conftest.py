@@ -1,0 +1,45 @@
+"""Fixtures shared by the template's tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from helpers import Baked, bake, ensure_baked_venv
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_git(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No user or system git config leaks in: the hooks must not depend on one."""
+    home = tmp_path_factory.mktemp("git-home")
+    empty = home / "gitconfig"
+    empty.write_text("")
+    os.environ["GIT_CONFIG_GLOBAL"] = str(empty)
+    os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
+    for name in (
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+    ):
+        os.environ.pop(name, None)
+
+
+@pytest.fixture(scope="session")
+def baked_venv() -> Path:
+    """The shared virtualenv with every baked dependency (see helpers.ensure_baked_venv)."""
+    return ensure_baked_venv()
+
+
+@pytest.fixture(scope="session")
+def default_project(tmp_path_factory: pytest.TempPathFactory, baked_venv: Path) -> Baked:
+    """The template baked with its defaults, shared by read-only tests. Do not modify it."""
+    return bake(tmp_path_factory.mktemp("default"), venv=baked_venv)
+
+
+@pytest.fixture
+def fresh_project(tmp_path: Path, baked_venv: Path) -> Baked:
+    """A default bake of this test's own, free to modify."""
+    return bake(tmp_path, venv=baked_venv)

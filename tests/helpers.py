@@ -1,0 +1,233 @@
+"""Shared helpers for the template's own tests: baking, running, option combinations."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1]
+CONTEXT: dict = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+CACHE_DIR = TEMPLATE_DIR / ".cache"
+PRE_COMMIT_HOME = CACHE_DIR / "pre-commit"
+
+
+def option_values() -> dict[str, list]:
+    """Every value of every choice or boolean option, read from cookiecutter.json."""
+    values = {}
+    for key, default in CONTEXT.items():
+        if key.startswith("_"):
+            continue
+        if isinstance(default, list):
+            values[key] = list(default)
+        elif isinstance(default, bool):
+            values[key] = [default, not default]
+    return values
+
+
+def is_valid(answers: dict) -> bool:
+    """Combinations the template accepts (deployment needs the serving app)."""
+    return answers.get("serving", True) or answers.get("deploy_target", "none") == "none"
+
+
+def combinations() -> list[dict]:
+    """A few valid combinations in which every value of every option appears.
+
+    Each option cycles through its values independently (no full product); the
+    serving/deploy_target pair cycles through its valid pairs together.
+    """
+    values = option_values()
+    pairs = [
+        {"serving": serving, "deploy_target": target}
+        for serving, target in itertools.product(values.pop("serving"), values.pop("deploy_target"))
+        if is_valid({"serving": serving, "deploy_target": target})
+    ]
+    count = max([len(v) for v in values.values()] + [len(pairs)])
+    combos = []
+    for index in range(count):
+        combo = {key: options[index % len(options)] for key, options in values.items()}
+        combo.update(pairs[index % len(pairs)])
+        combos.append(combo)
+    return combos
+
+
+def combination_id(answers: dict) -> str:
+    """A short readable id for a combination."""
+    return "-".join(str(answers[k]).lower() for k in sorted(answers))
+
+
+def clean_env(extra: dict | None = None) -> dict:
+    """os.environ without the outer virtualenv, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONHOME"}}
+    env["DVC_NO_ANALYTICS"] = "1"
+    env["PRE_COMMIT_HOME"] = str(PRE_COMMIT_HOME)
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class Baked:
+    """A baked project, and how to run its commands as a user would."""
+
+    path: Path
+    answers: dict = field(default_factory=dict)
+    venv: Path | None = None
+
+    @property
+    def package(self) -> str:
+        """The import name of the baked package."""
+        return self.path.joinpath("src").glob("*/__init__.py").__next__().parent.name
+
+    def env(self, extra: dict | None = None) -> dict:
+        """The environment of a user whose virtualenv is ``venv`` (activated)."""
+        env = clean_env()
+        if self.venv is not None:
+            env["VIRTUAL_ENV"] = str(self.venv)
+            env["PATH"] = f"{self.venv / 'bin'}{os.pathsep}{env['PATH']}"
+            # The package runs from src/, as after `pip install -e .`, without
+            # installing it into the shared virtualenv.
+            env["PYTHONPATH"] = str(self.path / "src")
+        env.update(extra or {})
+        return env
+
+    def run(
+        self,
+        *command: str,
+        check: bool = True,
+        extra_env: dict | None = None,
+        timeout: float = 600,
+        cwd: Path | None = None,
+    ) -> subprocess.CompletedProcess:
+        """Run a command in the project; on failure show its output in the assertion."""
+        result = subprocess.run(
+            list(command),
+            cwd=cwd or self.path,
+            env=self.env(extra_env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check:
+            assert result.returncode == 0, (
+                f"{' '.join(command)} exited {result.returncode}\n"
+                f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
+            )
+        return result
+
+    def make(self, target: str, **kwargs) -> subprocess.CompletedProcess:
+        """``make <target>`` with the shared virtualenv standing in for ``.venv``."""
+        venv = [f"VENV={self.venv}"] if self.venv else []
+        return self.run("make", target, *venv, **kwargs)
+
+    def files(self) -> set[str]:
+        """Every file in the project, relative, outside .git."""
+        return {
+            p.relative_to(self.path).as_posix()
+            for p in self.path.rglob("*")
+            if p.is_file() and ".git" not in p.relative_to(self.path).parts[:1]
+        }
+
+    def read(self, relative: str) -> str:
+        """The text of one project file."""
+        return (self.path / relative).read_text(encoding="utf-8")
+
+
+def bake(
+    output_dir: Path, template: Path = TEMPLATE_DIR, venv: Path | None = None, **answers
+) -> Baked:
+    """Bake the template with ``answers`` (no prompts) through cookiecutter's API."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    path = cookiecutter(
+        str(template), no_input=True, extra_context=answers, output_dir=str(output_dir)
+    )
+    return Baked(Path(path), answers, venv)
+
+
+def bake_cli(
+    output_dir: Path, *args: str, template: Path = TEMPLATE_DIR, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run the cookiecutter command line (``key=value`` answers in ``args``)."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            "--output-dir",
+            str(output_dir),
+            str(template),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env or clean_env(),
+        check=False,
+        timeout=300,
+    )
+
+
+# Extra packages in the shared virtualenv beyond the baked project's own
+# dependencies: the DVC plugins for the remotes that the tests exercise for real.
+BAKED_VENV_EXTRAS = ("dvc[s3,ssh]>=3.50",)
+
+
+def uv() -> str:
+    """The uv executable installed next to the test interpreter."""
+    return str(Path(sys.executable).with_name("uv"))
+
+
+def ensure_baked_venv() -> Path:
+    """One virtualenv with every dependency a baked project can have, built once.
+
+    Its directory is named after a hash of the template's pyproject.toml, so a
+    change of dependencies builds a new one beside it and never pulls the old one
+    from under a test that is using it. A file lock keeps parallel test workers
+    from building the same one twice.
+    """
+    import fcntl
+    import hashlib
+    import tempfile
+
+    CACHE_DIR.mkdir(exist_ok=True)
+    pyproject = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "pyproject.toml"
+    key = hashlib.sha256((pyproject.read_text() + repr(BAKED_VENV_EXTRAS)).encode()).hexdigest()
+    venv = CACHE_DIR / f"baked-venv-{key[:16]}"
+    marker = venv / ".ml-cicd-complete"
+    with open(CACHE_DIR / "baked-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists():
+            return venv
+        env = clean_env({"UV_PYTHON_DOWNLOADS": "never"})
+        python = str(venv / "bin" / "python")
+        subprocess.run(
+            [uv(), "venv", "--quiet", "--clear", "--python", sys.executable, str(venv)],
+            check=True,
+            env=env,
+        )
+        with tempfile.TemporaryDirectory() as scratch:
+            project = bake(Path(scratch), serving=True)
+            requirements = ["-r", str(project.path / "pyproject.toml"), "--all-extras"]
+            subprocess.run(
+                [
+                    uv(),
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--python",
+                    python,
+                    *requirements,
+                    *BAKED_VENV_EXTRAS,
+                ],
+                check=True,
+                env=env,
+            )
+        marker.write_text(key)
+        return venv

@@ -1,0 +1,240 @@
+"""Throwaway servers on 127.0.0.1 that DVC remotes talk to in the tests.
+
+* :class:`StaticHTTPServer`: Python's ``http.server`` in a thread, serving one
+  directory read-only (an HTTP remote for ``dvc pull``), recording each request.
+* :class:`S3Server`: moto's standalone S3-compatible server in a subprocess, as
+  a user would run MinIO.
+* :class:`SSHServer`: a real OpenSSH ``sshd`` with its own throwaway host key,
+  client key, port and configuration file; nothing of the machine's own sshd
+  setup is used or changed.
+
+Each one is a context manager that stops only the thread or process it started.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+LOOPBACK = "127.0.0.1"
+SSHD_SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    """Return once ``port`` accepts connections; fail with the server's log if it died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"{process.args[0]} exited {process.returncode}:\n{log.read_text()[-3000:]}"
+            )
+        try:
+            with socket.create_connection((LOOPBACK, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{process.args[0]} did not listen on {port}:\n{log.read_text()[-3000:]}")
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate one process this module started (by its handle, never by name)."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+class StaticHTTPServer:
+    """Serve ``directory`` over plain HTTP on loopback; GET and HEAD only."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.requests: list[str] = []
+        requests = self.requests
+
+        class QuietHandler(SimpleHTTPRequestHandler):
+            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+                requests.append(f"{self.command} {self.path} {code}")
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        handler = functools.partial(QuietHandler, directory=str(directory))
+        self._server = ThreadingHTTPServer((LOOPBACK, 0), handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> StaticHTTPServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+class S3Server:
+    """moto's S3-compatible server (``moto_server``) on a loopback port."""
+
+    # moto accepts any keys; DVC still needs some, as it would for MinIO.
+    ACCESS_KEY_ID = "loopback-test-key"
+    SECRET_ACCESS_KEY = "loopback-test-secret"
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        self._process: subprocess.Popen | None = None
+
+    def __enter__(self) -> S3Server:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = self.workdir / "moto.log"
+        executable = Path(sys.executable).with_name("moto_server")
+        with log.open("w") as output:
+            self._process = subprocess.Popen(
+                [str(executable), "-H", LOOPBACK, "-p", str(self.port)],
+                stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )
+        try:
+            wait_for_port(self.port, self._process, log)
+        except BaseException:
+            stop_process(self._process)
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._process is not None:
+            stop_process(self._process)
+
+    def client(self):
+        """A boto3 S3 client for this server (boto3 comes with moto)."""
+        import boto3
+
+        return boto3.client(
+            "s3", endpoint_url=self.url, region_name="us-east-1",
+            aws_access_key_id=self.ACCESS_KEY_ID, aws_secret_access_key=self.SECRET_ACCESS_KEY,
+        )
+
+    def create_bucket(self, name: str) -> None:
+        """Create an empty bucket, as an administrator would before the first push."""
+        self.client().create_bucket(Bucket=name)
+
+    def keys(self, bucket: str) -> list[str]:
+        """Every object key in ``bucket``."""
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+def sshd_path() -> str | None:
+    """The OpenSSH server binary, also where root's PATH lacks the sbin directories."""
+    return shutil.which("sshd", path=SSHD_SEARCH_PATH)
+
+
+def sshd_unavailable() -> str | None:
+    """Why a private sshd cannot be started on this machine, or None when it can."""
+    if sshd_path() is None:
+        return "sshd is not installed (Debian: apt-get install openssh-server; .ci/run does it)"
+    if shutil.which("ssh-keygen") is None:
+        return "ssh-keygen is not installed (Debian: apt-get install openssh-client)"
+    # As root, sshd insists on its privilege-separation directory (compiled in).
+    privsep = Path("/run/sshd")
+    if os.geteuid() == 0 and not privsep.is_dir():
+        try:
+            privsep.mkdir(mode=0o755, parents=True)
+        except OSError as error:
+            return f"sshd needs {privsep}, which cannot be created: {error}"
+    return None
+
+
+class SSHServer:
+    """A private sshd on loopback that lets the current user in with a throwaway key."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.user = getpass.getuser()
+        self.host_key = workdir / "ssh_host_ed25519_key"
+        self.client_key = workdir / "client_ed25519_key"
+        self.config = workdir / "sshd_config"
+        self._process: subprocess.Popen | None = None
+
+    @property
+    def known_hosts_line(self) -> str:
+        """The ``known_hosts`` entry of this server (``[host]:port`` form)."""
+        key_type, key = self.host_key.with_suffix(".pub").read_text().split()[:2]
+        return f"[{LOOPBACK}]:{self.port} {key_type} {key}\n"
+
+    def _write_keys_and_config(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        for key in (self.host_key, self.client_key):
+            subprocess.run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dvc-test", "-f", str(key)],
+                check=True, capture_output=True,
+            )
+        authorized = self.workdir / "authorized_keys"
+        authorized.write_text(self.client_key.with_suffix(".pub").read_text())
+        authorized.chmod(0o600)
+        self.config.write_text(
+            "\n".join(
+                [
+                    f"ListenAddress {LOOPBACK}",
+                    f"Port {self.port}",
+                    f"HostKey {self.host_key}",
+                    f"PidFile {self.workdir / 'sshd.pid'}",
+                    f"AuthorizedKeysFile {authorized}",
+                    f"AllowUsers {self.user}",
+                    "PubkeyAuthentication yes",
+                    "PasswordAuthentication no",
+                    "KbdInteractiveAuthentication no",
+                    "PermitRootLogin prohibit-password",
+                    "UsePAM no",
+                    # The key files live under the world-writable temp directory.
+                    "StrictModes no",
+                    "Subsystem sftp internal-sftp",
+                    "LogLevel ERROR",
+                    "",
+                ]
+            )
+        )
+
+    def __enter__(self) -> SSHServer:
+        self._write_keys_and_config()
+        log = self.workdir / "sshd.log"
+        with log.open("w") as output:
+            # -D: stay in the foreground (this handle can stop it); -e: log to the file.
+            self._process = subprocess.Popen(
+                [str(sshd_path()), "-D", "-e", "-f", str(self.config)],
+                stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )
+        try:
+            wait_for_port(self.port, self._process, log)
+        except BaseException:
+            stop_process(self._process)
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._process is not None:
+            stop_process(self._process)

@@ -1,0 +1,280 @@
+"""Bake every option combination and check the structure of what comes out."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import Baked, bake, bake_cli, combination_id, combinations, option_values
+
+COMBINATIONS = [pytest.param(c, id=combination_id(c)) for c in combinations()]
+
+# The files every baked project has, whatever the answers ({pkg} = package_name).
+ALWAYS = {
+    ".dvc/.gitignore",
+    ".dvc/config",
+    ".dvcignore",
+    ".flake8",
+    ".gitattributes",
+    ".github/dependabot.yml",
+    ".github/workflows/documentation.yml",
+    ".github/workflows/publish.yml",
+    ".github/workflows/template-update.yml",
+    ".github/workflows/testing.yml",
+    ".github/workflows/train.yml",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    "LICENSE",
+    "Makefile",
+    "README.md",
+    "docs/api.md",
+    "docs/ci-cd.md",
+    "docs/index.md",
+    "docs/model-card.md",
+    "docs/onboarding.md",
+    "docs/pipeline.md",
+    "docs/remotes.md",
+    "docs/updating.md",
+    "dvc.yaml",
+    "mkdocs.yml",
+    "params.yaml",
+    "pyproject.toml",
+    "src/{pkg}/__init__.py",
+    "src/{pkg}/__main__.py",
+    "src/{pkg}/cli.py",
+    "src/{pkg}/config.py",
+    "src/{pkg}/data.py",
+    "src/{pkg}/evaluate.py",
+    "src/{pkg}/predict.py",
+    "src/{pkg}/train.py",
+    "tests/conftest.py",
+    "tests/test_cli.py",
+    "tests/test_config.py",
+    "tests/test_data.py",
+    "tests/test_evaluate.py",
+    "tests/test_model_quality.py",
+    "tests/test_pipeline.py",
+    "tests/test_predict.py",
+    "tests/test_train.py",
+}
+# Files that exist only for some answers: answer -> value -> files.
+ONLY_WHEN = {
+    ("serving", True): {
+        ".dockerignore",
+        "Dockerfile",
+        "docs/serving.md",
+        "src/{pkg}/serve.py",
+        "tests/test_serve.py",
+    },
+    ("deploy_target", "fly"): {"fly.toml"},
+}
+
+JINJA_LEFTOVER = re.compile(r"\{%|%\}|\{\{|\}\}|\{#|#\}")
+GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+CREDENTIAL_KEYS = (
+    "access_key_id",
+    "secret_access_key",
+    "session_token",
+    "password",
+    "connection_string",
+    "credentialpath",
+    "gdrive_client_secret",
+    "account_key",
+    "sas_token",
+)
+
+
+def expected_files(answers: dict, package: str) -> set[str]:
+    """The exact file set a bake with these answers must produce."""
+    values = {"serving": True, "deploy_target": "none", **answers}
+    files = set(ALWAYS)
+    for (key, value), extra in ONLY_WHEN.items():
+        if values[key] == value:
+            files |= extra
+    return {f.format(pkg=package) for f in files}
+
+
+@pytest.fixture(scope="module")
+def baked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Baked]:
+    """One bake per combination, shared by the tests of this module."""
+    return {combination_id(c): bake(tmp_path_factory.mktemp("combo"), **c) for c in combinations()}
+
+
+def text_files(project: Baked) -> dict[str, str]:
+    """Every baked text file (relative path -> content)."""
+    texts = {}
+    for relative in sorted(project.files()):
+        data = (project.path / relative).read_bytes()
+        if b"\0" not in data:
+            texts[relative] = data.decode("utf-8")
+    return texts
+
+
+def test_combinations_reach_every_value() -> None:
+    seen: dict[str, set] = {}
+    for combo in combinations():
+        for key, value in combo.items():
+            seen.setdefault(key, set()).add(json.dumps(value))
+    for key, values in option_values().items():
+        assert seen[key] == {json.dumps(v) for v in values}, key
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_exact_file_set(baked: dict[str, Baked], answers: dict) -> None:
+    project = baked[combination_id(answers)]
+    assert project.files() == expected_files(answers, project.package)
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_no_leftover_jinja(baked: dict[str, Baked], answers: dict) -> None:
+    project = baked[combination_id(answers)]
+    for relative, text in text_files(project).items():
+        stripped = GITHUB_EXPRESSION.sub("", text)
+        match = JINJA_LEFTOVER.search(stripped)
+        context = stripped[match.start() - 40 : match.end() + 40] if match else ""
+        assert match is None, f"{relative}: leftover template syntax near {context!r}"
+        assert "$True" not in text and "$False" not in text, relative
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_structured_files_parse(baked: dict[str, Baked], answers: dict) -> None:
+    project = baked[combination_id(answers)]
+    for relative, text in text_files(project).items():
+        if relative.endswith((".yml", ".yaml")):
+            assert yaml.safe_load(text) is not None or relative == ".dvc/config", relative
+        elif relative.endswith(".toml"):
+            tomllib.loads(text)
+        elif relative.endswith(".json"):
+            json.loads(text)
+        elif relative.endswith(".py"):
+            compile(text, relative, "exec")
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_text_files_are_clean(baked: dict[str, Baked], answers: dict) -> None:
+    """LF endings, no trailing whitespace, exactly one final newline (pre-commit agrees)."""
+    project = baked[combination_id(answers)]
+    for relative, text in text_files(project).items():
+        assert "\r" not in text, relative
+        assert not re.search(r"[ \t]+$", text, re.MULTILINE), f"{relative}: trailing whitespace"
+        if text:
+            assert text.endswith("\n") and not text.endswith("\n\n"), f"{relative}: final newline"
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_git_repository_is_committed_on_main(baked: dict[str, Baked], answers: dict) -> None:
+    project = baked[combination_id(answers)]
+    git = ["git", "-C", str(project.path)]
+    branch = subprocess.run([*git, "branch", "--show-current"], capture_output=True, text=True)
+    assert branch.stdout.strip() == "main"
+    status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True)
+    assert status.stdout == ""
+    log = subprocess.run([*git, "log", "--format=%an <%ae>"], capture_output=True, text=True)
+    assert log.stdout.splitlines() == ["Your Name <you@example.com>"]
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_dvc_config_has_remote_and_no_credentials(baked: dict[str, Baked], answers: dict) -> None:
+    project = baked[combination_id(answers)]
+    config = project.read(".dvc/config")
+    for key in CREDENTIAL_KEYS:
+        assert key not in config
+    if answers["dvc_remote"] == "none":
+        assert config == ""
+    else:
+        assert "remote = storage" in config
+        assert "url = " in config
+    ignored = subprocess.run(["git", "check-ignore", "-q", ".dvc/config.local"], cwd=project.path)
+    assert ignored.returncode == 0
+    for tracked in ("dvc.yaml", "params.yaml", ".dvc/config", "data/raw.dvc", "dvc.lock"):
+        result = subprocess.run(["git", "check-ignore", "-q", tracked], cwd=project.path)
+        assert result.returncode == 1, f"{tracked} must not be git-ignored"
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_pyproject_follows_answers(baked: dict[str, Baked], answers: dict) -> None:
+    project = baked[combination_id(answers)]
+    pyproject = tomllib.loads(project.read("pyproject.toml"))
+    assert pyproject["project"]["requires-python"] == f">={answers['python_version']}"
+    expected_license = (
+        "LicenseRef-Proprietary" if answers["license"] == "Proprietary" else answers["license"]
+    )
+    assert pyproject["project"]["license"] == expected_license
+    extras = pyproject["project"]["optional-dependencies"]
+    assert ("serve" in extras) is answers["serving"]
+    dvc = [d for d in extras["dev"] if d.startswith("dvc")]
+    plugin = {"s3": "dvc[s3]", "gs": "dvc[gs]", "azure": "dvc[azure]", "ssh": "dvc[ssh]"}
+    assert dvc == [plugin.get(answers["dvc_remote"], "dvc") + ">=3.50"]
+
+
+TRICKY = {
+    "project_name": 'Zoë\'s "Quoted": Model \\ v2',
+    "description": "Predicts things: \"fast\", 'safe' & <simple> — C:\\data\\raw; naïve café",
+    "author_name": 'Zoë O\'Brien "ZO" \\ Ñúñez',
+}
+
+
+@pytest.fixture(scope="module")
+def tricky(tmp_path_factory: pytest.TempPathFactory) -> Baked:
+    return bake(tmp_path_factory.mktemp("tricky"), **TRICKY)
+
+
+def test_free_text_round_trips_through_toml(tricky: Baked) -> None:
+    project = tomllib.loads(tricky.read("pyproject.toml"))["project"]
+    assert project["description"] == TRICKY["description"]
+    assert project["authors"][0]["name"] == TRICKY["author_name"]
+    assert tricky.path.name == "zoe-s-quoted-model-v2"
+
+
+def test_free_text_round_trips_through_yaml(tricky: Baked) -> None:
+    mkdocs = yaml.safe_load(tricky.read("mkdocs.yml"))
+    assert mkdocs["site_name"] == TRICKY["project_name"]
+    assert mkdocs["site_description"] == TRICKY["description"]
+    assert mkdocs["site_author"] == TRICKY["author_name"]
+
+
+def test_free_text_round_trips_through_markdown_and_text(tricky: Baked) -> None:
+    readme = html.unescape(tricky.read("README.md"))
+    assert f"# {TRICKY['project_name']}\n" in readme
+    assert TRICKY["description"] in readme
+    assert TRICKY["author_name"] in html.unescape(tricky.read("docs/model-card.md"))
+    assert f"Copyright (c) {TRICKY['author_name']}" in tricky.read("LICENSE")
+
+
+def test_free_text_round_trips_through_git(tricky: Baked) -> None:
+    log = subprocess.run(
+        ["git", "log", "--format=%an"], cwd=tricky.path, capture_output=True, text=True
+    )
+    assert log.stdout.strip() == TRICKY["author_name"]
+
+
+@pytest.mark.parametrize("spelling", ["false", "no", "n", "0"])
+def test_cli_boolean_strings_match_real_booleans(tmp_path: Path, spelling: str) -> None:
+    """`serving=no` on the command line bakes what serving=False does through the API."""
+    result = bake_cli(tmp_path / "cli", f"serving={spelling}")
+    assert result.returncode == 0, result.stderr
+    from_cli = Baked(tmp_path / "cli" / "ml-project")
+    from_api = bake(tmp_path / "api", serving=False)
+    assert from_cli.files() == from_api.files()
+    assert "serve.py" not in " ".join(from_cli.files())
+
+
+def test_bake_inside_a_git_work_tree_makes_no_nested_repository(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    project = bake(tmp_path / "packages")
+    assert not (project.path / ".git").exists()
+    assert (project.path / "pyproject.toml").exists()
+
+
+def test_local_remote_directory_is_created_outside_the_repository(tmp_path: Path) -> None:
+    project = bake(tmp_path)
+    storage = tmp_path / "ml-project-dvc-storage"
+    assert storage.is_dir()
+    assert not storage.is_relative_to(project.path)

@@ -1,0 +1,99 @@
+"""The baked project passes its own gates, run as a user runs them, with no auto-fix first."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import Baked, bake
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, baked_venv: Path) -> Baked:
+    """A default bake whose gates run in order: lint, tests, pipeline, docs."""
+    return bake(tmp_path_factory.mktemp("gates"), venv=baked_venv)
+
+
+def git_status(project: Baked) -> str:
+    return project.run("git", "status", "--porcelain", "--untracked-files=all").stdout
+
+
+def test_pre_commit_passes_and_changes_nothing(project: Baked) -> None:
+    before = git_status(project)
+    project.make("lint")
+    assert git_status(project) == before == ""
+
+
+def test_baked_test_suite_passes(project: Baked) -> None:
+    result = project.make("test")
+    summary = result.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "failed" not in summary and "error" not in summary
+
+
+def test_dvc_pipeline_runs_end_to_end(project: Baked) -> None:
+    assert project.run("dvc", "status").returncode == 0  # every param and dep resolves
+    result = project.make("repro")
+    assert "accuracy" in result.stdout and "roc_auc" in result.stdout
+    metrics = json.loads(project.read("reports/metrics.json"))
+    assert set(metrics) >= {"accuracy", "f1", "roc_auc"}
+    shown = json.loads(project.run("dvc", "metrics", "show", "--json").stdout)
+    assert shown  # DVC itself reads the metrics back
+    assert "Data and pipelines are up to date" in project.run("dvc", "status").stdout
+    for output in ("data/prepared/train.csv", "data/prepared/test.csv", "models/model.joblib"):
+        assert (project.path / output).is_file(), output
+    # Outputs are DVC's business: git sees only dvc.lock and DVC's own .gitignore files.
+    untracked = git_status(project).split()
+    assert "dvc.lock" in untracked
+    assert not any(
+        p.startswith(("data/", "models/")) and p.endswith((".csv", ".joblib")) for p in untracked
+    )
+
+
+def test_dvc_plots_render(project: Baked) -> None:
+    if not (project.path / "dvc.lock").exists():
+        project.make("repro")
+    project.run("dvc", "plots", "show", "-o", "plots-html")
+    page = (project.path / "plots-html" / "index.html").read_text()
+    assert "confusion" in page.lower() and "fpr" in page
+
+
+def test_quality_gate_fails_when_a_threshold_is_raised(project: Baked) -> None:
+    if not (project.path / "dvc.lock").exists():
+        project.make("repro")
+    params = project.path / "params.yaml"
+    original = params.read_text()
+    try:
+        raised = yaml.safe_load(original)
+        raised["thresholds"]["roc_auc"] = 0.9999  # above what the model reaches
+        params.write_text(yaml.safe_dump(raised))
+        result = project.run("python", "-m", project.package, "gate", check=False)
+        assert result.returncode == 1
+        assert "roc_auc" in result.stdout + result.stderr
+    finally:
+        params.write_text(original)
+
+
+def test_docs_build_strict_with_api_reference(project: Baked) -> None:
+    project.make("docs")
+    api = (project.path / "site" / "api" / "index.html").read_text()
+    assert "load_params" in api and project.package in api
+
+
+def test_make_setup_installs_everything_from_the_project_files(tmp_path: Path) -> None:
+    """The newcomer path: `make setup` builds .venv (uv from the test tools) and the git hook."""
+    project = bake(tmp_path)
+    uv_dir = str(Path(sys.executable).parent)
+    env = {"PATH": f"{uv_dir}{os.pathsep}{os.environ['PATH']}", "UV_PYTHON_DOWNLOADS": "never"}
+    project.run("make", "setup", extra_env=env, timeout=900)
+    venv_python = project.path / ".venv" / "bin" / "python"
+    project.run(str(venv_python), "-m", project.package, "--help")
+    for tool in ("dvc", "pytest", "pre-commit", "mkdocs", "black", "flake8"):
+        assert (project.path / ".venv" / "bin" / tool).exists(), tool
+    assert (project.path / ".git" / "hooks" / "pre-commit").exists()

@@ -1,0 +1,200 @@
+"""Unit tests of the hooks, rendered the way cookiecutter renders them, then imported."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import tempfile
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from cookiecutter.environment import StrictEnvironment
+from cookiecutter.generate import generate_context
+from cookiecutter.prompt import prompt_for_config
+
+from helpers import TEMPLATE_DIR
+
+HOOKS = TEMPLATE_DIR / "hooks"
+
+
+def answers(**overrides) -> dict:
+    """The context cookiecutter would build for these answers (defaults otherwise)."""
+    context = generate_context(
+        context_file=str(TEMPLATE_DIR / "cookiecutter.json"), extra_context=overrides
+    )
+    return dict(prompt_for_config(context, no_input=True))
+
+
+def load_hook(name: str, context: dict, tmp_path: Path) -> ModuleType:
+    """Render hooks/<name>.py with cookiecutter's Jinja environment and import it."""
+    env = StrictEnvironment(context={"cookiecutter": context}, keep_trailing_newline=True)
+    source = (HOOKS / f"{name}.py").read_text()
+    rendered = tmp_path / f"rendered_{name}.py"
+    rendered.write_text(env.from_string(source).render(cookiecutter=context))
+    spec = importlib.util.spec_from_file_location(f"rendered_{name}", rendered)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def pre(tmp_path: Path) -> ModuleType:
+    return load_hook("pre_gen_project", answers(), tmp_path)
+
+
+@pytest.fixture
+def post(tmp_path: Path) -> ModuleType:
+    return load_hook("post_gen_project", answers(), tmp_path)
+
+
+def test_hooks_are_python_only_and_never_use_a_shell() -> None:
+    assert sorted(p.name for p in HOOKS.iterdir() if p.is_file()) == [
+        "post_gen_project.py",
+        "pre_gen_project.py",
+    ]
+    for hook in HOOKS.glob("*.py"):
+        assert "shell=True" not in hook.read_text()
+        assert "os.system" not in hook.read_text()
+
+
+def test_rendered_hooks_read_answers_as_data(tmp_path: Path) -> None:
+    context = answers(description='"""; raise SystemExit(3); x = """ \\ \'')
+    module = load_hook("pre_gen_project", context, tmp_path)
+    assert module.load_answers()["description"] == context["description"]
+
+
+def test_defaults_are_valid(pre: ModuleType) -> None:
+    assert pre.validate(answers()) == []
+
+
+@pytest.mark.parametrize(
+    "overrides,field",
+    [
+        ({"project_slug": "Bad Slug"}, "project_slug"),
+        ({"project_slug": "a//b"}, "project_slug"),
+        ({"project_slug": "trailing-"}, "project_slug"),
+        ({"package_name": "def"}, "package_name"),
+        ({"package_name": "os"}, "package_name"),
+        ({"package_name": "Mixed"}, "package_name"),
+        ({"author_email": "a@b"}, "author_email"),
+        ({"author_email": "a b@c.de"}, "author_email"),
+        ({"github_owner": "a" * 40}, "github_owner"),
+        ({"python_version": "3.9"}, "python_version"),
+        ({"author_name": "  "}, "author_name"),
+        ({"dvc_remote": "gs", "dvc_remote_url": "s3://bucket/x"}, "dvc_remote_url"),
+        ({"dvc_remote": "azure", "dvc_remote_url": "azure://"}, "dvc_remote_url"),
+        ({"dvc_remote": "ssh", "dvc_remote_url": "ssh://host"}, "dvc_remote_url"),
+        ({"dvc_remote": "s3", "dvc_remote_url": "s3://bucket/pa th"}, "dvc_remote_url"),
+        ({"dvc_remote": "none", "dvc_remote_url": "s3://b/x"}, "dvc_remote_url"),
+        (
+            {"dvc_remote": "none", "dvc_remote_url": "", "dvc_read_remote_url": "https://h/x"},
+            "dvc_read_remote_url",
+        ),
+        ({"serving": "yes"}, "serving"),
+        ({"serving": False, "deploy_target": "cloud-run"}, "deploy_target"),
+    ],
+)
+def test_each_rule_names_its_field(pre: ModuleType, overrides: dict, field: str) -> None:
+    context = {**answers(), **overrides}
+    errors = pre.validate(context)
+    assert errors, overrides
+    assert errors[0].startswith(f"{field}: ")
+    assert f"(got {overrides[field]!r})" in errors[0]
+
+
+@pytest.mark.parametrize(
+    "remote,url",
+    [
+        ("local", "../storage"),
+        ("local", "/srv/dvc/project"),
+        ("s3", "s3://my-bucket/dvc"),
+        ("gs", "gs://my-bucket/dvc/store"),
+        ("azure", "azure://container/path"),
+        ("ssh", "ssh://user@host.example.com:2222/srv/dvc"),
+        ("http", "https://dvc.example.com/store"),
+        ("http", "http://127.0.0.1:8080/store"),
+        ("none", ""),
+    ],
+)
+def test_valid_remote_urls_pass(pre: ModuleType, remote: str, url: str) -> None:
+    assert pre.validate({**answers(), "dvc_remote": remote, "dvc_remote_url": url}) == []
+
+
+def test_one_character_package_name_is_allowed(pre: ModuleType) -> None:
+    assert pre.validate({**answers(), "project_slug": "x", "package_name": "x"}) == []
+
+
+def test_main_reports_every_broken_rule(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    context = answers(author_email="nope", github_owner="-x-")
+    module = load_hook("pre_gen_project", context, tmp_path)
+    assert module.main() == 1
+    err = capsys.readouterr().err
+    assert "ERROR: author_email: " in err and "ERROR: github_owner: " in err
+
+
+@pytest.mark.parametrize(
+    "overrides,removed",
+    [
+        ({}, set()),
+        (
+            {"serving": False},
+            {
+                "src/ml_project/serve.py",
+                "tests/test_serve.py",
+                "Dockerfile",
+                ".dockerignore",
+                "docs/serving.md",
+            },
+        ),
+        ({"deploy_target": "fly"}, set()),
+    ],
+)
+def test_removal_table(post: ModuleType, overrides: dict, removed: set) -> None:
+    context = {**answers(), **overrides}
+    expected = removed | ({"fly.toml"} if context["deploy_target"] != "fly" else set())
+    assert set(post.paths_to_remove(context)) == expected
+
+
+def test_removal_is_idempotent(post: ModuleType, tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    (root / "src/ml_project").mkdir(parents=True)
+    (root / "src/ml_project/serve.py").write_text("")
+    (root / "fly.toml").write_text("")
+    context = {**answers(), "serving": False}
+    post.remove_disabled_files(context, root)
+    post.remove_disabled_files(context, root)
+    assert not (root / "fly.toml").exists() and not (root / "src/ml_project/serve.py").exists()
+
+
+def test_cruft_rerender_is_detected_only_in_a_cruft_temporary_directory(
+    post: ModuleType, tmp_path: Path
+) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        in_temp = Path(scratch) / "ml-project"
+        assert post.is_cruft_rerender({**answers(), "_commit": "abc"}, in_temp)
+        assert not post.is_cruft_rerender(answers(), in_temp)
+    real = tmp_path / "work" / "ml-project"
+    assert not post.is_cruft_rerender({**answers(), "_commit": "abc"}, real)
+
+
+def test_commit_command_passes_identity_on_the_command_line(post: ModuleType) -> None:
+    command = post.git_commit_command(
+        {**answers(), "author_name": 'A "B" C', "author_email": "a@b.cd"}
+    )
+    assert command[:2] == ["git", "-c"]
+    assert 'user.name=A "B" C' in command and "user.email=a@b.cd" in command
+    assert "--no-verify" in command
+
+
+def test_existing_repository_is_left_alone(post: ModuleType, tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    assert post.init_git_repository(answers(), tmp_path) is False
+    log = subprocess.run(["git", "-C", str(tmp_path), "log"], capture_output=True, text=True)
+    assert log.returncode != 0  # still no commit: nothing was done
+
+
+def test_missing_git_is_a_warning(post: ModuleType, tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(post.shutil, "which", lambda name: None)
+    assert post.init_git_repository(answers(), tmp_path) is False
+    assert "WARNING: git is not installed" in capsys.readouterr().err

@@ -1,0 +1,442 @@
+"""DVC remotes work for real: push, fresh clone, pull, byte for byte, on 127.0.0.1.
+
+Round trips run against real servers on loopback: a local directory, that same
+directory served read-only over HTTP, moto's S3-compatible server (configured the
+way a MinIO user would: endpoint and keys in ``.dvc/config.local``) and a private
+OpenSSH sshd. Google Cloud Storage and Azure get what can be checked without an
+account: the configuration DVC reads back. Bad URLs are refused before anything
+is written, and a bake never opens a network connection.
+
+The pipeline runs once per module (``pipeline``). The S3 and SSH projects start
+from a copy of its DVC cache, so their ``dvc repro`` restores the stages from
+DVC's run-cache instead of training again, as on a machine with a shared cache.
+Each round trip prints how long its push and its clone-and-pull took.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import Baked, bake, bake_cli, clean_env
+from servers import S3Server, SSHServer, StaticHTTPServer, sshd_unavailable
+
+SLUG = "ml-project"  # the default project_slug
+CREDENTIAL_KEYS = (
+    "access_key_id",
+    "secret_access_key",
+    "session_token",
+    "password",
+    "connection_string",
+    "account_key",
+    "sas_token",
+    "client_secret",
+    "keyfile",
+    "credentialpath",
+)
+IDENTITY = ["-c", "user.name=Remote Tester", "-c", "user.email=remote@example.com"]
+
+
+@contextmanager
+def timed(label: str) -> Iterator[None]:
+    """Print how long the block took (shown with ``pytest -s`` or in the report)."""
+    start = time.monotonic()
+    yield
+    print(f"\n[remotes] {label}: {time.monotonic() - start:.1f}s")
+
+
+def commit_all(project: Baked, message: str) -> None:
+    """Commit every change, dvc.lock included, as a user would after ``dvc repro``."""
+    project.run("git", "add", "--all")
+    project.run("git", *IDENTITY, "commit", "--quiet", "--no-verify", "-m", message)
+
+
+def clone(project: Baked, destination: Path) -> Baked:
+    """A fresh ``git clone`` of the project: what a teammate or CI starts from."""
+    subprocess.run(
+        ["git", "clone", "--quiet", str(project.path), str(destination)],
+        check=True, capture_output=True, env=clean_env(),
+    )
+    return Baked(destination, project.answers, project.venv)
+
+
+def lock_outputs(project: Baked) -> dict[str, str]:
+    """Every pipeline output recorded in dvc.lock -> its md5."""
+    lock = yaml.safe_load(project.read("dvc.lock"))
+    return {
+        out["path"]: out["md5"] for stage in lock["stages"].values() for out in stage.get("outs", [])
+    }
+
+
+def dvc_managed(project: Baked) -> dict[str, str]:
+    """The outputs kept out of git (DVC-cached, git-ignored) -> md5: what a pull restores."""
+    outputs = lock_outputs(project)
+    ignored = project.run("git", "check-ignore", *outputs, check=False).stdout.split()
+    return {path: outputs[path] for path in ignored}
+
+
+def remote_objects(project: Baked) -> set[str]:
+    """Where DVC 3 stores the cached outputs inside a remote (``files/md5/ab/cdef...``)."""
+    return {f"files/md5/{md5[:2]}/{md5[2:]}" for md5 in dvc_managed(project).values()}
+
+
+def reuse_pipeline_run(source: Baked, project: Baked) -> None:
+    """Give ``project`` the pipeline's outputs through DVC's run-cache, then commit.
+
+    The cache is copied from the module's one real run; ``dvc repro`` then
+    checks the cached stages out instead of running them again.
+    """
+    shutil.copytree(source.path / ".dvc" / "cache", project.path / ".dvc" / "cache")
+    with timed(f"{project.answers['dvc_remote']} dvc repro from the run-cache"):
+        result = project.run("dvc", "repro")
+    assert "Stage 'train' is cached - skipping run" in result.stdout, result.stdout
+    commit_all(project, "Run the pipeline")
+
+
+def push(project: Baked, label: str, *args: str, extra_env: dict | None = None) -> None:
+    """``dvc push``, timed (each test then looks for the objects on the server side)."""
+    with timed(f"{label} push"):
+        project.run("dvc", "push", *args, extra_env=extra_env)
+
+
+def assert_pull_restores_everything(
+    source: Baked, copy: Baked, label: str, *args: str, extra_env: dict | None = None
+) -> None:
+    """``dvc pull`` in a clone restores each output byte for byte; status is clean."""
+    pulled = dvc_managed(source)
+    assert pulled, "the pipeline should leave DVC-managed outputs"
+    assert not any((copy.path / path).exists() for path in pulled), "git must not carry them"
+    with timed(f"{label} pull"):
+        copy.run("dvc", "pull", *args, extra_env=extra_env)
+    for path in lock_outputs(source):
+        assert (copy.path / path).read_bytes() == (source.path / path).read_bytes(), path
+    status = copy.run("dvc", "status", "--json", extra_env=extra_env)
+    assert json.loads(status.stdout) == {}, status.stdout
+
+
+def assert_no_credentials_committed(project: Baked) -> None:
+    """``.dvc/config`` has no secret, and the git-ignored config.local stays untracked."""
+    config = project.read(".dvc/config")
+    assert not [key for key in CREDENTIAL_KEYS if key in config], config
+    ignored = project.run("git", "check-ignore", ".dvc/config.local", check=False)
+    assert ignored.returncode == 0, ".dvc/config.local must be git-ignored"
+    assert project.run("git", "status", "--porcelain").stdout == ""
+
+
+@pytest.fixture(scope="module")
+def http_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticHTTPServer]:
+    """An HTTP server on loopback serving the directory the projects are baked in."""
+    base = tmp_path_factory.mktemp("remotes")
+    with StaticHTTPServer(base) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def pipeline(http_served: StaticHTTPServer, baked_venv: Path) -> Baked:
+    """The default (local remote) project, with the HTTP server as its read-only remote.
+
+    The local remote ``../ml-project-dvc-storage`` is the directory the HTTP
+    server publishes at ``/ml-project-dvc-storage``. The pipeline has run and its
+    results are committed.
+    """
+    read_url = f"{http_served.url}/{SLUG}-dvc-storage"
+    project = bake(http_served.directory, venv=baked_venv, dvc_read_remote_url=read_url)
+    with timed("pipeline (dvc repro, once per module)"):
+        project.run("dvc", "repro")
+    commit_all(project, "Run the pipeline")
+    return project
+
+
+def test_local_remote_round_trip(pipeline: Baked) -> None:
+    storage = pipeline.path.parent / f"{SLUG}-dvc-storage"
+    assert pipeline.read(".dvc/config").count(f"url = ../../{SLUG}-dvc-storage\n") == 1
+    push(pipeline, "local")
+    stored = {p.relative_to(storage).as_posix() for p in storage.rglob("*") if p.is_file()}
+    assert remote_objects(pipeline) <= stored
+
+    # A sibling clone: the relative remote path points at the same directory.
+    copy = clone(pipeline, pipeline.path.parent / f"{SLUG}-local-clone")
+    assert_pull_restores_everything(pipeline, copy, "local")
+    assert_no_credentials_committed(copy)
+
+
+def test_http_read_only_remote_pull(pipeline: Baked, http_served: StaticHTTPServer) -> None:
+    push(pipeline, "http (push to the local remote it serves)")
+    copy = clone(pipeline, pipeline.path.parent / f"{SLUG}-http-clone")
+    remotes = [line.split() for line in copy.run("dvc", "remote", "list").stdout.splitlines()]
+    assert ["readonly", f"{http_served.url}/{SLUG}-dvc-storage"] in remotes, remotes
+    del http_served.requests[:]
+    assert_pull_restores_everything(pipeline, copy, "http", "--remote", "readonly")
+    fetched = {
+        request.split()[1].removeprefix(f"/{SLUG}-dvc-storage/")
+        for request in http_served.requests
+        if request.startswith("GET ") and request.endswith(" 200")
+    }
+    assert remote_objects(pipeline) <= fetched, http_served.requests
+
+
+def test_s3_round_trip_with_a_local_endpoint(
+    pipeline: Baked, tmp_path: Path, baked_venv: Path
+) -> None:
+    project = bake(tmp_path / "work", venv=baked_venv, dvc_remote="s3")
+    bucket = f"{SLUG}-dvc"
+    assert project.answers["dvc_remote"] == "s3"
+    assert f"url = s3://{bucket}/storage\n" in project.read(".dvc/config")
+    # No stray credentials from the machine; DVC must use config.local's keys.
+    aws_env = {
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    with S3Server(tmp_path / "moto") as s3:
+        s3.create_bucket(bucket)
+
+        def configure(target: Baked) -> None:
+            for option, value in (
+                ("endpointurl", s3.url),
+                ("access_key_id", s3.ACCESS_KEY_ID),
+                ("secret_access_key", s3.SECRET_ACCESS_KEY),
+            ):
+                target.run("dvc", "remote", "modify", "--local", "storage", option, value)
+
+        reuse_pipeline_run(pipeline, project)
+        configure(project)
+        assert_no_credentials_committed(project)
+        push(project, "s3", extra_env=aws_env)
+        assert {f"storage/{key}" for key in remote_objects(project)} <= set(s3.keys(bucket))
+
+        copy = clone(project, tmp_path / "clone")
+        configure(copy)  # config.local is not in git: each clone sets its own
+        assert_pull_restores_everything(project, copy, "s3", extra_env=aws_env)
+        assert_no_credentials_committed(copy)
+
+
+def test_ssh_round_trip_with_a_private_sshd(
+    pipeline: Baked, tmp_path: Path, baked_venv: Path
+) -> None:
+    reason = sshd_unavailable()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must be able to start sshd: {reason}")
+        pytest.skip(reason)
+    storage = tmp_path / "server-side" / "dvc-storage"
+    with SSHServer(tmp_path / "sshd") as sshd:
+        url = f"ssh://127.0.0.1:{sshd.port}{storage}"
+        project = bake(tmp_path / "work", venv=baked_venv, dvc_remote="ssh", dvc_remote_url=url)
+        assert f"url = {url}\n" in project.read(".dvc/config")
+        # What CI does with DVC_SSH_KNOWN_HOSTS and DVC_SSH_KEY (see docs/remotes.md).
+        home = tmp_path / "home"
+        (home / ".ssh").mkdir(parents=True)
+        (home / ".ssh" / "known_hosts").write_text(sshd.known_hosts_line)
+        ssh_env = {"HOME": str(home), "SSH_AUTH_SOCK": ""}
+
+        def configure(target: Baked) -> None:
+            target.run("dvc", "remote", "modify", "--local", "storage", "user", sshd.user)
+            target.run(
+                "dvc", "remote", "modify", "--local", "storage", "keyfile", str(sshd.client_key)
+            )
+
+        reuse_pipeline_run(pipeline, project)
+        configure(project)
+        assert_no_credentials_committed(project)
+        push(project, "ssh", extra_env=ssh_env)
+        stored = {p.relative_to(storage).as_posix() for p in storage.rglob("*") if p.is_file()}
+        assert remote_objects(project) <= stored
+
+        copy = clone(project, tmp_path / "clone")
+        configure(copy)
+        assert_pull_restores_everything(project, copy, "ssh", extra_env=ssh_env)
+
+
+@pytest.mark.parametrize(
+    "remote,url,read_url",
+    [
+        ("gs", f"gs://{SLUG}-dvc/storage", f"https://storage.googleapis.com/{SLUG}-dvc/storage"),
+        ("azure", f"azure://{SLUG}-dvc/storage", ""),
+    ],
+)
+def test_cloud_remote_configuration_reads_back(
+    tmp_path: Path, baked_venv: Path, remote: str, url: str, read_url: str
+) -> None:
+    project = bake(
+        tmp_path / "work", venv=baked_venv, dvc_remote=remote, dvc_read_remote_url=read_url
+    )
+    listed = project.run("dvc", "remote", "list").stdout.splitlines()
+    expected = [["storage", url, "(default)"]] + ([["readonly", read_url]] if read_url else [])
+    assert [line.split() for line in listed] == expected
+    settings = set(project.run("dvc", "config", "--list").stdout.splitlines())
+    assert {"core.remote=storage", f"remote.storage.url={url}"} <= settings
+    assert (f"remote.readonly.url={read_url}" in settings) is bool(read_url)
+    assert_no_credentials_committed(project)
+
+    # Byte for byte what DVC itself writes, so DVC's own edits never churn the file.
+    reference = Baked(tmp_path / "reference", venv=baked_venv)
+    reference.path.mkdir()
+    reference.run("git", "init", "--quiet")
+    reference.run("dvc", "init", "--quiet")
+    reference.run("dvc", "remote", "add", "--default", "storage", url)
+    if read_url:
+        reference.run("dvc", "remote", "add", "readonly", read_url)
+    assert project.read(".dvc/config") == reference.read(".dvc/config")
+
+
+def dvc_extras(baked_venv: Path) -> tuple[set[str], list[str]]:
+    """The extras the installed DVC declares, and its unconditional requirements."""
+    probe = (
+        "import importlib.metadata as m, json; d = m.metadata('dvc');"
+        "print(json.dumps([d.get_all('Provides-Extra'), d.get_all('Requires-Dist')]))"
+    )
+    out = subprocess.run(
+        [str(baked_venv / "bin" / "python"), "-c", probe],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    extras, requires = json.loads(out)
+    return set(extras), [r for r in requires if "extra ==" not in r]
+
+
+def test_dev_extra_installs_exactly_the_plugins_the_remotes_need(
+    tmp_path: Path, baked_venv: Path
+) -> None:
+    extras, unconditional = dvc_extras(baked_venv)
+    # http(s) remotes need no extra: dvc-http is one of DVC's own requirements.
+    assert any(req.startswith("dvc-http") for req in unconditional), unconditional
+    cases = [
+        ({"dvc_remote": "local"}, "dvc"),
+        ({"dvc_remote": "http"}, "dvc"),
+        ({"dvc_remote": "none"}, "dvc"),
+        ({"dvc_remote": "s3"}, "dvc[s3]"),
+        ({"dvc_remote": "gs"}, "dvc[gs]"),
+        ({"dvc_remote": "azure"}, "dvc[azure]"),
+        ({"dvc_remote": "ssh"}, "dvc[ssh]"),
+        ({"dvc_remote": "local", "dvc_read_remote_url": "https://example.com/dvc"}, "dvc"),
+        ({"dvc_remote": "gs", "dvc_read_remote_url": "s3://public-bucket/dvc"}, "dvc[gs,s3]"),
+        ({"dvc_remote": "s3", "dvc_read_remote_url": "s3://public-bucket/dvc"}, "dvc[s3]"),
+    ]
+    for index, (answers, requirement) in enumerate(cases):
+        project = bake(tmp_path / str(index), **answers)
+        dev = tomllib.loads(project.read("pyproject.toml"))["project"]["optional-dependencies"]
+        assert [d for d in dev["dev"] if d.startswith("dvc")] == [f"{requirement}>=3.50"], answers
+        named = set(requirement.removeprefix("dvc[").removesuffix("]").split(",")) - {"dvc"}
+        assert named <= extras, f"{named - extras} are not extras of dvc"
+
+
+REFUSED_URLS = [
+    ("local", "s3://bucket/path"),
+    ("local", "storage"),  # inside the project: git would see the pushed data
+    ("local", "~/dvc-storage"),  # DVC does not expand ~
+    ("s3", "gs://bucket/path"),
+    ("s3", "s3://Upper-Case/path"),
+    ("gs", "gs://"),
+    ("gs", "s3://bucket/path"),
+    ("azure", "azure://"),
+    ("azure", "https://account.blob.core.windows.net/container"),
+    ("ssh", "ssh://host-without-path"),
+    ("ssh", "ssh://user:secret@host/path"),
+    ("ssh", "sftp://host/path"),
+    ("http", "ftp://host/path"),
+    ("http", "http://dvc.example.com/store"),  # plain http only on loopback
+    ("http", "https://user:secret@dvc.example.com/store"),
+    ("none", "s3://bucket/path"),
+]
+
+
+@pytest.mark.parametrize(
+    "remote,url", REFUSED_URLS, ids=[f"{r}-{i}" for i, (r, _) in enumerate(REFUSED_URLS)]
+)
+def test_invalid_remote_url_is_refused_and_leaves_nothing(
+    tmp_path: Path, remote: str, url: str
+) -> None:
+    out = tmp_path / "out"
+    result = bake_cli(out, f"dvc_remote={remote}", f"dvc_remote_url={url}")
+    assert result.returncode != 0
+    assert "ERROR: dvc_remote_url: " in result.stderr, result.stderr
+    assert f"for dvc_remote={remote} (got {url!r})" in result.stderr, result.stderr
+    assert list(out.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [out]
+
+
+@pytest.mark.parametrize(
+    "remote,read_url",
+    [("local", "/srv/dvc-readonly"), ("none", "https://dvc.example.com/store")],
+)
+def test_invalid_read_remote_url_is_refused(tmp_path: Path, remote: str, read_url: str) -> None:
+    out = tmp_path / "out"
+    result = bake_cli(out, f"dvc_remote={remote}", f"dvc_read_remote_url={read_url}")
+    assert result.returncode != 0
+    assert "ERROR: dvc_read_remote_url: " in result.stderr, result.stderr
+    assert f"(got {read_url!r})" in result.stderr
+    assert list(out.iterdir()) == []
+
+
+NETWORK_GUARD = '''\
+"""Loaded by every Python process of the bake: any network connection is logged and refused."""
+import os
+import socket
+
+_LOG = os.environ["NETWORK_GUARD_LOG"]
+_connect = socket.socket.connect
+_connect_ex = socket.socket.connect_ex
+_getaddrinfo = socket.getaddrinfo
+
+
+def _refuse(what):
+    with open(_LOG, "a") as log:
+        log.write(f"{os.getpid()} {what}\\n")
+    raise OSError(f"network access during the bake: {what}")
+
+
+def _guarded_connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _refuse(f"connect {address!r}")
+    return _connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _refuse(f"connect_ex {address!r}")
+    return _connect_ex(self, address)
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):
+    _refuse(f"getaddrinfo {host!r}")
+
+
+socket.socket.connect = _guarded_connect
+socket.socket.connect_ex = _guarded_connect_ex
+socket.getaddrinfo = _guarded_getaddrinfo
+'''
+
+
+def test_bake_never_contacts_a_remote(tmp_path: Path) -> None:
+    guard = tmp_path / "guard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(NETWORK_GUARD)
+    log = tmp_path / "network.log"
+    env = clean_env({"PYTHONPATH": str(guard), "NETWORK_GUARD_LOG": str(log)})
+
+    # The guard works: a connection attempt is refused and logged.
+    probe = subprocess.run(
+        [sys.executable, "-c", "import socket; socket.create_connection(('127.0.0.1', 9))"],
+        env=env, capture_output=True, text=True,
+    )
+    assert probe.returncode != 0 and "network access during the bake" in probe.stderr
+    assert log.read_text().strip()
+    log.unlink()
+
+    for remote, read_url in (("ssh", "https://dvc.example.com/store"), ("s3", "s3://other/x")):
+        out = tmp_path / remote
+        result = bake_cli(out, f"dvc_remote={remote}", f"dvc_read_remote_url={read_url}", env=env)
+        assert result.returncode == 0, result.stderr
+        assert (out / SLUG / ".dvc" / "config").is_file()
+    assert not log.exists(), log.read_text()

@@ -1,0 +1,158 @@
+"""Bad answers are refused with a message naming the field, and leave nothing behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import bake_cli, clean_env
+
+REFUSED = [
+    # (answers, field named in the error, part of the rule)
+    ({"project_slug": "My Project"}, "project_slug", "lowercase letters"),
+    ({"project_slug": "../escape"}, "project_slug", "no path separators"),
+    ({"project_slug": "a/b"}, "project_slug", "no path separators"),
+    ({"package_name": "my-pkg"}, "package_name", "valid lowercase Python identifier"),
+    ({"package_name": "1abc"}, "package_name", "valid lowercase Python identifier"),
+    ({"package_name": "class"}, "package_name", "Python keyword"),
+    ({"package_name": "json"}, "package_name", "standard-library module"),
+    ({"author_email": "not-an-email"}, "author_email", "email address"),
+    ({"github_owner": "-bad-"}, "github_owner", "GitHub user"),
+    ({"description": "two\nlines"}, "description", "one non-empty line"),
+    ({"project_name": "Emoji 🚀"}, "project_name", "without emoji"),
+    (
+        {"dvc_remote": "s3", "dvc_remote_url": "gs://bucket/path"},
+        "dvc_remote_url",
+        "s3://bucket/path",
+    ),
+    (
+        {"dvc_remote": "local", "dvc_remote_url": "s3://bucket/path"},
+        "dvc_remote_url",
+        "directory path",
+    ),
+    (
+        {"dvc_remote": "http", "dvc_remote_url": "ftp://host/x"},
+        "dvc_remote_url",
+        "https://host/path",
+    ),
+    ({"dvc_read_remote_url": "/some/dir"}, "dvc_read_remote_url", "URL"),
+    ({"serving": "false", "deploy_target": "fly"}, "deploy_target", "none when serving is false"),
+]
+
+
+@pytest.mark.parametrize(
+    "answers,field,rule", REFUSED, ids=[f"{f}-{i}" for i, (_, f, _) in enumerate(REFUSED)]
+)
+def test_bad_answer_is_refused_and_nothing_is_left(
+    tmp_path: Path, answers: dict, field: str, rule: str
+) -> None:
+    out = tmp_path / "out"
+    result = bake_cli(out, *(f"{k}={v}" for k, v in answers.items()))
+    assert result.returncode != 0
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert any(
+        line.startswith(f"ERROR: {field}: ") and rule in line and "(got " in line
+        for line in error_lines
+    ), result.stderr
+    assert wait_until_empty(out), list(out.rglob("*"))
+    assert not any(p.name.endswith("-dvc-storage") for p in tmp_path.iterdir())
+
+
+def wait_until_empty(directory: Path, seconds: float = 10) -> bool:
+    """True once ``directory`` is empty (a refused nested slug is cleaned up detached)."""
+    deadline = time.monotonic() + seconds
+    while any(directory.iterdir()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_unknown_choice_is_refused_by_cookiecutter(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = bake_cli(out, "python_version=2.7")
+    assert result.returncode != 0
+    assert "python_version" in result.stderr or "2.7" in result.stderr
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_injection_in_an_answer_stays_data(tmp_path: Path) -> None:
+    """A Python-shaped answer reaches the hooks as a string and is never executed."""
+    marker = tmp_path / "pwned"
+    payload = f'x""" + __import__("pathlib").Path({str(marker)!r}).write_text("1") + """'
+    result = bake_cli(tmp_path / "out", f"description={payload}")
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+
+
+def _path_without(tool: str, tmp_path: Path) -> str:
+    """A PATH whose directories hold everything but ``tool``."""
+    shadow = tmp_path / "bin"
+    shadow.mkdir()
+    for directory in os.environ["PATH"].split(os.pathsep):
+        if not os.path.isdir(directory):
+            continue
+        for name in os.listdir(directory):
+            target = shadow / name
+            if name != tool and not target.exists():
+                target.symlink_to(os.path.join(directory, name))
+    return str(shadow)
+
+
+def test_missing_git_warns_and_keeps_the_project(tmp_path: Path) -> None:
+    env = clean_env({"PATH": _path_without("git", tmp_path)})
+    result = bake_cli(tmp_path / "out", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "WARNING: git is not installed" in result.stderr
+    project = tmp_path / "out" / "ml-project"
+    assert (project / "pyproject.toml").exists() and (project / "dvc.yaml").exists()
+    assert not (project / ".git").exists()
+
+
+def test_no_git_identity_still_commits_with_the_answered_identity(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = clean_env(
+        {"HOME": str(home), "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
+    )
+    for name in (
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "EMAIL",
+    ):
+        env.pop(name, None)
+    result = bake_cli(
+        tmp_path / "out", "author_name=Ada Lovelace", "author_email=ada@example.org", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    log = subprocess.run(
+        ["git", "log", "--format=%an <%ae>|%cn <%ce>"],
+        cwd=tmp_path / "out" / "ml-project",
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert log.stdout.strip() == "Ada Lovelace <ada@example.org>|Ada Lovelace <ada@example.org>"
+    assert not (home / ".gitconfig").exists()
+
+
+def test_default_branch_master_still_gives_main(tmp_path: Path) -> None:
+    config = tmp_path / "gitconfig"
+    config.write_text("[init]\n\tdefaultBranch = master\n")
+    env = clean_env({"GIT_CONFIG_GLOBAL": str(config)})
+    result = bake_cli(tmp_path / "out", env=env)
+    assert result.returncode == 0, result.stderr
+    branch = subprocess.run(
+        ["git", "branch", "--show-current"],
+        cwd=tmp_path / "out" / "ml-project",
+        capture_output=True,
+        text=True,
+    )
+    assert branch.stdout.strip() == "main"
+    assert config.read_text() == "[init]\n\tdefaultBranch = master\n"

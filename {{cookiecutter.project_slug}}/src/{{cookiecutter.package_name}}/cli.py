@@ -1,0 +1,215 @@
+"""The command line: ``python -m <package> <command> [--params PATH] ...``.
+
+Commands:
+
+* ``prepare``  - load and validate the raw data, write the train/test split
+* ``train``    - fit the model and save it
+* ``evaluate`` - score the model, write the metrics and plot data
+* ``gate``     - fail (exit 1) when a metric is below its minimum in params.yaml
+* ``predict``  - predict the rows of a CSV file
+{% if cookiecutter.serving %}
+* ``serve``    - serve the model over HTTP (needs the ``serve`` extra)
+{% endif %}
+
+DVC runs the first three (see ``dvc.yaml``); CI runs ``gate`` after them.
+
+Exit codes: 0 success, 1 quality gate failed, 2 usage or known error (bad
+params.yaml, bad data, missing model). Known errors print ``error: <message>``
+instead of a traceback.
+
+To add a command: write ``add_<name>_arguments(parser)`` if it takes options,
+and ``run_<name>(args, params) -> int``, then add one ``Command`` to
+``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import __version__
+from .config import DEFAULT_PARAMS_FILE, ConfigError, Params, load_params
+from .data import DataError, prepare, read_csv, write_csv
+from .evaluate import MetricsError, check_thresholds, evaluate, read_metrics
+from .predict import ModelNotFoundError, load_model, predict
+from .train import train
+
+# Errors that mean "the user has something to fix", not "the code has a bug".
+# They are printed as one line; anything else keeps its traceback.
+KNOWN_ERRORS: tuple[type[Exception], ...] = (
+    ConfigError,
+    DataError,
+    MetricsError,
+    ModelNotFoundError,
+)
+
+EXIT_OK = 0
+EXIT_GATE_FAILED = 1
+EXIT_ERROR = 2
+
+
+def run_prepare(args: argparse.Namespace, params: Params) -> int:
+    """Write the train and test CSVs."""
+    train_path, test_path = prepare(params)
+    print(f"Wrote {train_path} and {test_path}")
+    return EXIT_OK
+
+
+def run_train(args: argparse.Namespace, params: Params) -> int:
+    """Fit and save the model."""
+    model_path = train(params)
+    print(f"Wrote {model_path}")
+    return EXIT_OK
+
+
+def run_evaluate(args: argparse.Namespace, params: Params) -> int:
+    """Score the model and write the metrics and plot data."""
+    metrics = evaluate(params)
+    for name, value in sorted(metrics.items()):
+        print(f"{name}: {value}")
+    print(f"Wrote {params.paths.metrics}")
+    return EXIT_OK
+
+
+def run_gate(args: argparse.Namespace, params: Params) -> int:
+    """Compare the metrics file with the thresholds; exit 1 when one is too low."""
+    metrics = read_metrics(params.paths.metrics)
+    for name, minimum in asdict(params.thresholds).items():
+        value = metrics.get(name)
+        if value is None:
+            print(f"{name:<10} {'missing':>8}   minimum {minimum:.4f}   FAIL")
+        else:
+            status = "ok" if value >= minimum else "FAIL"
+            print(f"{name:<10} {value:>8.4f}   minimum {minimum:.4f}   {status}")
+
+    failures = check_thresholds(metrics, params.thresholds, params_file=args.params)
+    if failures:
+        print("Quality gate failed:", file=sys.stderr)
+        for failure in failures:
+            print(f"  - {failure}", file=sys.stderr)
+        return EXIT_GATE_FAILED
+    print("Quality gate passed.")
+    return EXIT_OK
+
+
+def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the ``predict`` command."""
+    parser.add_argument(
+        "--input", required=True, metavar="CSV", help="CSV file with feature columns"
+    )
+    parser.add_argument(
+        "--output",
+        metavar="CSV",
+        help="where to write the predictions (default: print them)",
+    )
+
+
+def run_predict(args: argparse.Namespace, params: Params) -> int:
+    """Predict every row of the input CSV."""
+    model = load_model(params.paths.model)
+    frame = read_csv(args.input)
+    result = predict(model, frame)
+    if args.output is None:
+        result.to_csv(sys.stdout, index=False)
+    else:
+        write_csv(result, Path(args.output))
+        print(f"Wrote {len(result)} predictions to {args.output}")
+    return EXIT_OK
+{% if cookiecutter.serving %}
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the ``serve`` command."""
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1; 0.0.0.0 for all)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (default: 8000)"
+    )
+
+
+def run_serve(args: argparse.Namespace, params: Params) -> int:
+    """Serve the model over HTTP until stopped (Ctrl+C)."""
+    # Imported here: FastAPI and uvicorn come with the "serve" extra only, and
+    # the other commands must not need them.
+    try:
+        import uvicorn
+
+        from .serve import build_app
+    except ModuleNotFoundError as error:
+        print(
+            f"error: {error.name} is not installed; run `make setup` "
+            "(or pip install -e '.[serve]')",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    # Loads the model now, so a missing model is a one-line error, not a server
+    # that fails on its first request.
+    app = build_app(params)
+    uvicorn.run(app, host=args.host, port=args.port)
+    return EXIT_OK
+{% endif %}
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: what it does, its help text and its extra options."""
+
+    run: Callable[[argparse.Namespace, Params], int]
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+
+
+# The dispatch table: subcommand name -> Command.
+COMMANDS: dict[str, Command] = {
+    "prepare": Command(run_prepare, "load, validate and split the raw data"),
+    "train": Command(run_train, "fit the model on the training set and save it"),
+    "evaluate": Command(run_evaluate, "score the model and write metrics and plots"),
+    "gate": Command(run_gate, "exit 1 if a metric is below its minimum"),
+    "predict": Command(
+        run_predict, "predict the rows of a CSV file", add_predict_arguments
+    ),
+{% if cookiecutter.serving %}
+    "serve": Command(run_serve, "serve the model over HTTP", add_serve_arguments),
+{% endif %}
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one subparser per entry of ``COMMANDS``."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__package__}",
+        description="Prepare data, train, evaluate and use the model.",
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name, command in COMMANDS.items():
+        subparser = subparsers.add_parser(
+            name, help=command.help, description=command.help
+        )
+        subparser.add_argument(
+            "--params",
+            default=DEFAULT_PARAMS_FILE,
+            metavar="PATH",
+            help=f"settings file (default: {DEFAULT_PARAMS_FILE})",
+        )
+        if command.add_arguments is not None:
+            command.add_arguments(subparser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code."""
+    args = build_parser().parse_args(argv)
+    command = COMMANDS[args.command]
+    try:
+        params = load_params(args.params)
+        return command.run(args, params)
+    except KNOWN_ERRORS as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR

@@ -1,0 +1,77 @@
+"""Load the trained model and predict on new rows.
+
+This is the code that everything downstream uses: the ``predict`` command,
+the evaluation step and the model server. The model file remembers the names
+of the feature columns it was trained on (``feature_names_in_``), so the input
+only needs those columns, in any order; other columns are ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import joblib
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from .data import DataError
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """The model file does not exist yet."""
+
+
+def load_model(path: str | Path) -> Pipeline:
+    """Load the model saved by the ``train`` step.
+
+    joblib files can run code when loaded: only load model files you trust,
+    such as the ones your own pipeline produced.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelNotFoundError(
+            f"model file not found: {path}; run `dvc repro` to train it, "
+            "or `dvc pull` to download it from the DVC remote"
+        )
+    return joblib.load(path)
+
+
+def feature_names(model: Pipeline) -> list[str]:
+    """The feature columns the model was trained on, in training order."""
+    return [str(name) for name in model.feature_names_in_]
+
+
+def select_features(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
+    """The model's feature columns of ``frame``, checked and in training order."""
+    names = feature_names(model)
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        raise DataError(f"input is missing feature column(s): {', '.join(missing)}")
+    features = frame[names]
+    for name in names:
+        if not pd.api.types.is_numeric_dtype(features[name]):
+            raise DataError(f"feature column {name!r} must be numeric")
+        if features[name].isna().any():
+            raise DataError(f"feature column {name!r} has missing values")
+    return features
+
+
+def predict(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
+    """Predict every row of ``frame``.
+
+    Returns a DataFrame with the same index as ``frame`` and two columns:
+    ``prediction`` (0 or 1) and ``probability`` (the probability of class 1).
+    """
+    if len(frame) == 0:
+        raise DataError("input has no rows to predict")
+    features = select_features(model, frame)
+    predictions = model.predict(features)
+    # Training checks that the labels are 0 and 1, so column 1 is class 1.
+    probabilities = model.predict_proba(features)[:, 1]
+    return pd.DataFrame(
+        {
+            "prediction": predictions.astype(int),
+            "probability": probabilities.astype(float),
+        },
+        index=frame.index,
+    )

@@ -1,0 +1,216 @@
+"""Tests for the command line: exit codes, output and error messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.cli import (
+    COMMANDS,
+    build_parser,
+    main,
+)
+from {{ cookiecutter.package_name }}.config import (
+    Params,
+)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run the CLI in-process; return (exit code, stdout, stderr)."""
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_every_command_takes_params() -> None:
+    parser = build_parser()
+
+    for name in COMMANDS:
+        extra = ["--input", "x.csv"] if name == "predict" else []
+        args = parser.parse_args([name, "--params", "other.yaml", *extra])
+        assert args.params == "other.yaml"
+
+
+def test_params_defaults_to_params_yaml() -> None:
+    assert build_parser().parse_args(["train"]).params == "params.yaml"
+
+
+def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as error:
+        main([])
+
+    assert error.value.code == 2
+
+
+def test_predict_requires_input(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as error:
+        main(["predict"])
+
+    assert error.value.code == 2
+    assert "--input" in capsys.readouterr().err
+
+
+def test_pipeline_commands_succeed(
+    capsys: pytest.CaptureFixture[str], params_file: Path, params: Params
+) -> None:
+    for command in ("prepare", "train", "evaluate"):
+        code, out, err = run(capsys, command, "--params", str(params_file))
+        assert (code, err) == (0, ""), command
+        assert "Wrote" in out
+
+    assert params.paths.model.is_file()
+    assert params.paths.metrics.is_file()
+
+
+def test_gate_passes_when_every_metric_meets_its_minimum(
+    capsys: pytest.CaptureFixture[str], params_file: Path, evaluated_params: Params
+) -> None:
+    code, out, err = run(capsys, "gate", "--params", str(params_file))
+
+    assert code == 0
+    assert err == ""
+    assert "roc_auc" in out
+    assert "Quality gate passed." in out
+
+
+def test_gate_fails_and_lists_the_metrics_below_minimum(
+    capsys: pytest.CaptureFixture[str],
+    params_dict: dict[str, Any],
+    write_params: Callable[[dict[str, Any]], Path],
+    evaluated_params: Params,
+) -> None:
+    params_dict["thresholds"] = {"accuracy": 0.5, "f1": 1.0, "roc_auc": 1.0}
+    strict_file = write_params(params_dict)
+
+    code, out, err = run(capsys, "gate", "--params", str(strict_file))
+
+    assert code == 1
+    assert "FAIL" in out
+    assert "Quality gate failed:" in err
+    assert f"set in {strict_file} thresholds.f1" in err
+    assert f"set in {strict_file} thresholds.roc_auc" in err
+    assert "thresholds.accuracy" not in err
+
+
+def test_gate_without_metrics_explains_what_to_run(
+    capsys: pytest.CaptureFixture[str], params_file: Path
+) -> None:
+    code, out, err = run(capsys, "gate", "--params", str(params_file))
+
+    assert code == 2
+    assert err.startswith("error: metrics file not found")
+    assert "dvc repro" in err
+
+
+def test_invalid_params_is_one_error_line(
+    capsys: pytest.CaptureFixture[str],
+    params_dict: dict[str, Any],
+    write_params: Callable[[dict[str, Any]], Path],
+) -> None:
+    params_dict["data"]["test_size"] = 1.5
+    bad_file = write_params(params_dict)
+
+    code, out, err = run(capsys, "prepare", "--params", str(bad_file))
+
+    assert code == 2
+    assert err == (
+        f"error: {bad_file}: data.test_size: must be between 0 and 1 (got 1.5)\n"
+    )
+    assert "Traceback" not in err
+
+
+def test_missing_params_file_is_reported(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = run(capsys, "train", "--params", str(tmp_path / "none.yaml"))
+
+    assert code == 2
+    assert "file not found" in err
+
+
+def test_bad_data_source_is_reported(
+    capsys: pytest.CaptureFixture[str],
+    params_dict: dict[str, Any],
+    write_params: Callable[[dict[str, Any]], Path],
+) -> None:
+    params_dict["data"]["source"] = "data/raw/missing.csv"
+    bad_file = write_params(params_dict)
+
+    code, out, err = run(capsys, "prepare", "--params", str(bad_file))
+
+    assert code == 2
+    assert err == "error: data file not found: data/raw/missing.csv\n"
+
+
+def test_predict_without_model_explains_what_to_run(
+    capsys: pytest.CaptureFixture[str], params_file: Path, tmp_path: Path
+) -> None:
+    code, out, err = run(
+        capsys, "predict", "--params", str(params_file), "--input", "rows.csv"
+    )
+
+    assert code == 2
+    assert err.startswith("error: model file not found")
+    assert "dvc repro" in err
+
+
+def test_predict_prints_csv_to_stdout(
+    capsys: pytest.CaptureFixture[str], params_file: Path, trained_params: Params
+) -> None:
+    input_path = str(trained_params.paths.test)
+
+    code, out, err = run(
+        capsys, "predict", "--params", str(params_file), "--input", input_path
+    )
+
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "prediction,probability"
+    assert len(lines) == 1 + len(pd.read_csv(input_path))
+
+
+def test_predict_writes_output_file(
+    capsys: pytest.CaptureFixture[str],
+    params_file: Path,
+    trained_params: Params,
+    tmp_path: Path,
+) -> None:
+    output = tmp_path / "out" / "predictions.csv"
+
+    code, out, err = run(
+        capsys,
+        "predict",
+        "--params",
+        str(params_file),
+        "--input",
+        str(trained_params.paths.test),
+        "--output",
+        str(output),
+    )
+
+    assert code == 0
+    predictions = pd.read_csv(output)
+    assert list(predictions.columns) == ["prediction", "probability"]
+    assert f"to {output}" in out
+
+
+def test_predict_with_a_missing_column_names_it(
+    capsys: pytest.CaptureFixture[str],
+    params_file: Path,
+    trained_params: Params,
+    tmp_path: Path,
+) -> None:
+    rows = pd.read_csv(trained_params.paths.test).drop(columns=["worst_symmetry"])
+    input_path = tmp_path / "rows.csv"
+    rows.to_csv(input_path, index=False)
+
+    code, out, err = run(
+        capsys, "predict", "--params", str(params_file), "--input", str(input_path)
+    )
+
+    assert code == 2
+    assert err == "error: input is missing feature column(s): worst_symmetry\n"

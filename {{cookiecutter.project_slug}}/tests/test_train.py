@@ -1,0 +1,60 @@
+"""Tests for building, fitting and saving the model."""
+
+from __future__ import annotations
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from {{ cookiecutter.package_name }}.config import (
+    ModelParams,
+    Params,
+)
+from {{ cookiecutter.package_name }}.data import (
+    DataError,
+)
+from {{ cookiecutter.package_name }}.train import (
+    build_pipeline,
+    train,
+)
+
+
+def test_pipeline_scales_then_classifies() -> None:
+    pipeline = build_pipeline(ModelParams(C=0.5, max_iter=200), seed=7)
+
+    scaler, classifier = (step for _, step in pipeline.steps)
+    assert isinstance(scaler, StandardScaler)
+    assert isinstance(classifier, LogisticRegression)
+    assert classifier.C == 0.5
+    assert classifier.max_iter == 200
+    assert classifier.random_state == 7
+
+
+def test_train_saves_a_fitted_model(prepared_params: Params) -> None:
+    model_path = train(prepared_params)
+
+    assert model_path == prepared_params.paths.model
+    model = joblib.load(model_path)
+    assert isinstance(model, Pipeline)
+    train_columns = pd.read_csv(prepared_params.paths.train).columns
+    expected = [column for column in train_columns if column != "target"]
+    assert list(model.feature_names_in_) == expected
+
+
+def test_training_is_repeatable(prepared_params: Params) -> None:
+    first = joblib.load(train(prepared_params))
+    second = joblib.load(train(prepared_params))
+
+    np.testing.assert_array_equal(
+        first.named_steps["classifier"].coef_,
+        second.named_steps["classifier"].coef_,
+    )
+
+
+def test_train_without_prepared_data_explains_what_to_run(params: Params) -> None:
+    with pytest.raises(DataError, match="dvc repro"):
+        train(params)
