@@ -5,7 +5,8 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
-DEMO_DIR := .demo
+# Outside this repository: a bake inside a git work tree gets no repository of its own.
+DEMO_DIR ?= $(or $(TMPDIR),/tmp)/ml-cicd-demo
 export DVC_NO_ANALYTICS := 1
 export UV_PYTHON_DOWNLOADS := never
 
@@ -25,7 +26,7 @@ setup: $(STAMP) ## Create .venv with the template's test tools
 test: setup ## Run the template's test suite (bakes, hooks, the baked project's gates)
 	$(BIN)/pytest -n 2 --dist loadfile
 
-demo: setup ## Bake with defaults into .demo/, install it, run its DVC pipeline, show metrics
+demo: setup ## Bake with defaults into $(DEMO_DIR), install it, run its DVC pipeline, show metrics
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
 	PATH="$(BIN):$$PATH" $(MAKE) -C $(DEMO_DIR)/ml-project setup repro
@@ -35,4 +36,4 @@ bench: setup ## Time bakes, the baked pipeline and the baked test suite
 	$(BIN)/python benchmarks/bench.py
 
 clean: ## Remove .venv, caches and the demo
-	rm -rf $(VENV) .cache $(DEMO_DIR) .pytest_cache
+	rm -rf $(VENV) .cache .pytest_cache $(DEMO_DIR)

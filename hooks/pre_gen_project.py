@@ -19,6 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
+# 2.7 turns `key=no` on the command line into a real boolean (older versions
+# pass the truthy string "no"); 2.2 brought JSON booleans and __prompts__.
+MINIMUM_COOKIECUTTER = (2, 7)
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -240,6 +243,28 @@ VALIDATORS: tuple[Callable[[dict], None], ...] = (
 )
 
 
+def check_cookiecutter_version(version: str) -> None:
+    """The engine running this hook (cookiecutter, also under cruft) must be recent."""
+    numbers = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
+    wanted = ".".join(map(str, MINIMUM_COOKIECUTTER))
+    check(
+        numbers >= MINIMUM_COOKIECUTTER,
+        "cookiecutter",
+        f"must be version {wanted} or newer",
+        version,
+    )
+
+
+def installed_cookiecutter_version() -> str:
+    """The version of the cookiecutter that runs this hook (same interpreter)."""
+    try:
+        from importlib.metadata import version
+
+        return version("cookiecutter")
+    except Exception:  # not installed as a distribution: nothing to check
+        return ".".join(map(str, MINIMUM_COOKIECUTTER))
+
+
 def validate(answers: dict) -> list[str]:
     """Run every validator; return one message per broken rule (empty when all pass)."""
     errors = []
@@ -298,6 +323,10 @@ def main() -> int:
     """Validate the answers; print every error and return 1 if any rule is broken."""
     answers = load_answers()
     errors = validate(answers)
+    try:
+        check_cookiecutter_version(installed_cookiecutter_version())
+    except AnswerError as error:
+        errors.append(str(error))
     for message in errors:
         print(f"ERROR: {message}", file=sys.stderr)
     if errors:

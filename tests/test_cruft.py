@@ -15,11 +15,10 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
-import yaml
 
 from helpers import TEMPLATE_DIR, bake, bake_cli, clean_env, combination_id, combinations
 from workflow_runner import Context, JobResult, Runner, Workflow
@@ -124,6 +123,12 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     return Template(path)
 
 
+@pytest.fixture(scope="module")
+def default_bake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A default bake (cookiecutter API), read only."""
+    return bake(tmp_path_factory.mktemp("bake")).path
+
+
 def cruft(env: dict, cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run the cruft command line."""
     result = subprocess.run(
@@ -140,9 +145,12 @@ def create(env: dict, template: Template, output_dir: Path, *options: str, **ans
     """``cruft create --no-input``, then the documented commit of ``.cruft.json``."""
     output_dir.mkdir(parents=True, exist_ok=True)
     extra = ["--extra-context", json.dumps(answers)] if answers else []
-    cruft(env, output_dir, "create", "--no-input", *options, *extra, str(template.path))
+    created = cruft(env, output_dir, "create", "--no-input", *options, *extra,
+                    str(template.path))
     project = output_dir / SLUG
-    # The hook committed everything before cruft wrote .cruft.json (CR-3).
+    # The hook committed everything before cruft wrote .cruft.json (CR-3), and
+    # said how to commit it.
+    assert 'git add .cruft.json && git commit -m "Track the template link"' in created.stdout
     assert git(project, "status", "--porcelain").stdout == "?? .cruft.json\n"
     git(project, "add", ".cruft.json")
     git(project, "commit", "--quiet", "-m", "Track the template link")
@@ -305,7 +313,6 @@ def test_update_applies_the_template_and_keeps_the_team_work(
     # Afterwards the project is current, and its diff is the team's edits only.
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "Update from the template")
-    cruft(env, project, "check", "--checkout", "release-b")
     job = run_job(project, env, "update", secrets={"TEMPLATE_UPDATE_TOKEN": "token"})
     job.assert_success()
     assert job.outputs["outdated"] == "false"
@@ -507,8 +514,9 @@ def test_workflow_updates_with_a_token_and_full_history(default_bake: Path) -> N
 
 
 @pytest.mark.parametrize("open_issue", ["", "7"])
-def test_notify_opens_one_issue_then_comments(tmp_path: Path, open_issue: str) -> None:
-    project = bake(tmp_path / "bake").path
+def test_notify_opens_one_issue_then_comments(
+    default_bake: Path, tmp_path: Path, open_issue: str
+) -> None:
     calls = tmp_path / "gh-calls"
     fake = tmp_path / "bin" / "gh"
     fake.parent.mkdir()
@@ -519,7 +527,7 @@ def test_notify_opens_one_issue_then_comments(tmp_path: Path, open_issue: str) -
         f'if [ "$1 $2" = "issue list" ]; then echo "{open_issue}"; fi\n'
     )
     fake.chmod(0o755)
-    job = run_job(project, clean_env(), "notify", tool_dirs=(fake.parent,), allow_publish=True,
+    job = run_job(default_bake, clean_env(), "notify", tool_dirs=(fake.parent,), allow_publish=True,
                   needs={"update": {"result": "failure", "outputs": {"outdated": "true"}}})
     job.assert_success()
     list_call, action = calls.read_text().splitlines()
@@ -545,8 +553,3 @@ def test_notify_runs_when_no_pull_request_could_be_opened(
     update = JobResult("update", result, outputs={"outdated": outdated, "has-token": has_token})
     assert notify_runs(default_bake, update) is runs
 
-
-@pytest.fixture(scope="module")
-def default_bake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A default bake (cookiecutter API), read only."""
-    return bake(tmp_path_factory.mktemp("bake")).path

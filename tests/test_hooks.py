@@ -198,3 +198,13 @@ def test_missing_git_is_a_warning(post: ModuleType, tmp_path: Path, monkeypatch,
     monkeypatch.setattr(post.shutil, "which", lambda name: None)
     assert post.init_git_repository(answers(), tmp_path) is False
     assert "WARNING: git is not installed" in capsys.readouterr().err
+
+
+def test_old_cookiecutter_is_refused(pre: ModuleType) -> None:
+    with pytest.raises(
+        pre.AnswerError, match=r"cookiecutter: must be version 2.7 or newer \(got '2.1.1'\)"
+    ):
+        pre.check_cookiecutter_version("2.1.1")
+    pre.check_cookiecutter_version("2.7.1")
+    pre.check_cookiecutter_version("3.0.0")
+    pre.check_cookiecutter_version(pre.installed_cookiecutter_version())

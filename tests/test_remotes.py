@@ -92,15 +92,22 @@ def remote_objects(project: Baked) -> set[str]:
 
 
 def reuse_pipeline_run(source: Baked, project: Baked) -> None:
-    """Give ``project`` the pipeline's outputs through DVC's run-cache, then commit.
+    """Give ``project`` the results of the module's one pipeline run, then commit.
 
-    The cache is copied from the module's one real run; ``dvc repro`` then
-    checks the cached stages out instead of running them again.
+    What a merge of the run's commit brings (dvc.lock and the small outputs kept
+    in git) is copied over, with a copy of the DVC cache (as on a machine with a
+    shared cache). ``dvc repro`` then runs nothing: it checks the cached stages
+    out from DVC's run-cache.
     """
     shutil.copytree(source.path / ".dvc" / "cache", project.path / ".dvc" / "cache")
+    in_git = set(lock_outputs(source)) - set(dvc_managed(source))
+    for relative in ["dvc.lock", *in_git]:
+        (project.path / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source.path / relative, project.path / relative)
     with timed(f"{project.answers['dvc_remote']} dvc repro from the run-cache"):
         result = project.run("dvc", "repro")
     assert "Stage 'train' is cached - skipping run" in result.stdout, result.stdout
+    assert "Running stage" not in result.stdout, result.stdout
     commit_all(project, "Run the pipeline")
 
 

@@ -325,6 +325,16 @@ PURE_FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+# Functions GitHub offers; check_syntax accepts a call to any of them.
+GITHUB_FUNCTIONS = (*PURE_FUNCTIONS, "hashfiles", *STATUS_FUNCTIONS)
+
+
+def check_syntax(expression: str) -> None:
+    """Raise :class:`ExpressionError` unless ``expression`` parses (values are not needed)."""
+    functions = {name: (lambda *arguments: None) for name in GITHUB_FUNCTIONS}
+    _Parser(expression, lambda path: None, functions).parse()
+
+
 def uses_status_function(expression: str) -> bool:
     """True when an ``if:`` calls success(), failure(), cancelled() or always()."""
     tokens = _tokenize(expression)

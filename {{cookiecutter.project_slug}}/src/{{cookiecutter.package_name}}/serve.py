@@ -152,25 +152,49 @@ def request_model(instance: type[BaseModel], max_batch_size: int) -> type[BaseMo
     )
 
 
+class Problem(BaseModel):
+    """One thing wrong with a request."""
+
+    field: str = Field(description="Where: a dotted path such as instances.0.age.")
+    message: str
+    type: str = Field(description="A machine-readable kind, such as missing.")
+
+
+class Problems(BaseModel):
+    """What a request that cannot be answered gets, with status 422."""
+
+    detail: list[Problem]
+
+
+def field_path(location: tuple[Any, ...], kind: str) -> str:
+    """``("body", "instances", 0, "age")`` -> ``instances.0.age``."""
+    parts = [str(part) for part in location[1:]]
+    # For invalid JSON, pydantic gives the character position, not a field.
+    if kind == "json_invalid" or not parts:
+        return "body"
+    return ".".join(parts)
+
+
 def validation_error(request: Request, error: Exception) -> JSONResponse:
     """Answer a bad request with 422 and one readable entry per problem.
 
-    ``field`` is the dotted path of the offending value, such as
-    ``instances.0.mean_radius``. The input itself is not echoed back: it may be
-    large, and NaN or infinity cannot be written as JSON.
+    The input itself is not echoed back: it may be large, and NaN or infinity
+    cannot be written as JSON.
     """
     if isinstance(error, RequestValidationError):
         problems = [
-            {
-                "field": ".".join(str(part) for part in problem["loc"][1:]) or "body",
-                "message": problem["msg"],
-                "type": problem["type"],
-            }
+            Problem(
+                field=field_path(problem["loc"], problem["type"]),
+                message=problem["msg"],
+                type=problem["type"],
+            )
             for problem in error.errors()
         ]
     else:
-        problems = [{"field": "instances", "message": str(error), "type": "data"}]
-    return JSONResponse(status_code=422, content={"detail": problems})
+        problems = [Problem(field="instances", message=str(error), type="data")]
+    return JSONResponse(
+        status_code=422, content=Problems(detail=problems).model_dump()
+    )
 
 
 def build_app(params: Params) -> FastAPI:
@@ -203,7 +227,11 @@ def build_app(params: Params) -> FastAPI:
         """The server is up; which model it runs and how well it scored."""
         return health
 
-    @app.post("/predict", response_model=PredictResponse)
+    @app.post(
+        "/predict",
+        response_model=PredictResponse,
+        responses={422: {"model": Problems, "description": "Invalid request"}},
+    )
     def post_predict(body: body_model) -> PredictResponse:  # type: ignore[valid-type]
         """Predict the class and the probability of class 1 of each instance."""
         rows = [item.model_dump(by_alias=True) for item in body.instances]

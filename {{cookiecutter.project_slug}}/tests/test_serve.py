@@ -1,0 +1,244 @@
+"""Tests for the model server: health, predictions and refused requests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.config import Params, parse_params
+from {{ cookiecutter.package_name }}.data import prepare
+from {{ cookiecutter.package_name }}.evaluate import evaluate, read_metrics
+from {{ cookiecutter.package_name }}.predict import (
+    ModelNotFoundError,
+    feature_names,
+    load_model,
+    predict,
+)
+from {{ cookiecutter.package_name }}.serve import build_app, create_app
+from {{ cookiecutter.package_name }}.train import train
+
+MAX_BATCH_SIZE = 8
+
+
+@pytest.fixture(scope="module")
+def served_settings(
+    tmp_path_factory: pytest.TempPathFactory,
+    project_params_in: Callable[[Path], dict[str, Any]],
+) -> dict[str, Any]:
+    """The project's settings, with every output in a temporary folder."""
+    raw = project_params_in(tmp_path_factory.mktemp("serve"))
+    raw["serve"]["max_batch_size"] = MAX_BATCH_SIZE
+    return raw
+
+
+@pytest.fixture(scope="module")
+def served_params(served_settings: dict[str, Any]) -> Params:
+    """``served_settings`` after the prepare, train and evaluate steps."""
+    params = parse_params(served_settings)
+    prepare(params)
+    train(params)
+    evaluate(params)
+    return params
+
+
+@pytest.fixture(scope="module")
+def client(served_params: Params) -> TestClient:
+    """A client of the app, which loaded the model once."""
+    return TestClient(build_app(served_params))
+
+
+@pytest.fixture(scope="module")
+def rows(served_params: Params) -> pd.DataFrame:
+    """Test-set rows without their label."""
+    test = pd.read_csv(served_params.paths.test)
+    return test.drop(columns=[served_params.data.target]).head(MAX_BATCH_SIZE)
+
+
+@pytest.fixture
+def instance(rows: pd.DataFrame) -> dict[str, float]:
+    """One valid instance, free to change."""
+    return rows.iloc[0].to_dict()
+
+
+def post_raw(client: TestClient, body: str) -> Any:
+    """POST a JSON text as it is (for NaN and other non-standard JSON)."""
+    return client.post(
+        "/predict", content=body, headers={"Content-Type": "application/json"}
+    )
+
+
+def test_health_names_the_model_and_its_metrics(
+    client: TestClient, served_params: Params
+) -> None:
+    response = client.get("/health")
+
+    assert response.status_code == 200
+    health = response.json()
+    sha256 = hashlib.sha256(served_params.paths.model.read_bytes()).hexdigest()
+    assert health["status"] == "ok"
+    assert health["model"]["sha256"] == sha256
+    assert health["model"]["version"] == sha256[:12]
+    assert health["metrics"] == read_metrics(served_params.paths.metrics)
+    model = load_model(served_params.paths.model)
+    assert health["model"]["features"] == feature_names(model)
+
+
+@pytest.mark.parametrize("count", [1, MAX_BATCH_SIZE])
+def test_predictions_match_the_predict_module(
+    client: TestClient, served_params: Params, rows: pd.DataFrame, count: int
+) -> None:
+    batch = rows.head(count)
+
+    response = client.post(
+        "/predict", json={"instances": batch.to_dict(orient="records")}
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["model_version"] == client.get("/health").json()["model"]["version"]
+    expected = predict(load_model(served_params.paths.model), batch)
+    served = pd.DataFrame(body["predictions"])
+    assert served["prediction"].tolist() == expected["prediction"].tolist()
+    assert served["probability"].tolist() == pytest.approx(
+        expected["probability"].tolist(), rel=1e-9, abs=1e-12
+    )
+
+
+def test_feature_order_does_not_matter(
+    client: TestClient, instance: dict[str, float]
+) -> None:
+    reversed_instance = dict(reversed(list(instance.items())))
+
+    answers = [
+        client.post("/predict", json={"instances": [body]}).json()
+        for body in (instance, reversed_instance)
+    ]
+
+    assert answers[0] == answers[1]
+
+
+def test_whole_numbers_are_accepted(
+    client: TestClient, instance: dict[str, float]
+) -> None:
+    instance["mean_radius"] = 14
+
+    assert client.post("/predict", json={"instances": [instance]}).status_code == 200
+
+
+def without(instance: dict[str, float], name: str) -> dict[str, float]:
+    """``instance`` without the feature ``name``."""
+    return {key: value for key, value in instance.items() if key != name}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "kind"),
+    [
+        (lambda i: {"instances": [without(i, "mean_radius")]}, "mean_radius", "missing"),
+        (lambda i: {"instances": [{**i, "mean_radius": "14.1"}]}, "mean_radius", "float"),
+        (lambda i: {"instances": [{**i, "mean_radius": True}]}, "mean_radius", "float"),
+        (lambda i: {"instances": [{**i, "mean_radius": None}]}, "mean_radius", "float"),
+        (lambda i: {"instances": [{**i, "comment": 1.0}]}, "comment", "extra"),
+        (lambda i: {"instances": []}, "instances", "too_short"),
+        (lambda i: {"instances": [i] * (MAX_BATCH_SIZE + 1)}, "instances", "too_long"),
+        (lambda i: {"instance": i}, "instances", "missing"),
+        (lambda i: [i], "body", "model_attributes_type"),
+    ],
+    ids=[
+        "missing-feature",
+        "string",
+        "boolean",
+        "null",
+        "unknown-field",
+        "empty-batch",
+        "batch-too-large",
+        "no-instances",
+        "not-an-object",
+    ],
+)
+def test_bad_requests_get_422_naming_the_field(
+    client: TestClient,
+    instance: dict[str, float],
+    change: Callable[[dict[str, float]], Any],
+    field: str,
+    kind: str,
+) -> None:
+    response = client.post("/predict", json=change(instance))
+
+    assert response.status_code == 422
+    problem = response.json()["detail"][0]
+    assert problem["field"].endswith(field)
+    assert kind in problem["type"]
+    assert problem["message"]
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_numbers_that_are_not_finite_get_422(
+    client: TestClient, instance: dict[str, float], number: str
+) -> None:
+    instance["mean_radius"] = 0.0
+    body = json.dumps({"instances": [instance]}).replace(
+        '"mean_radius": 0.0', f'"mean_radius": {number}'
+    )
+
+    response = post_raw(client, body)
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "instances.0.mean_radius"
+
+
+def test_invalid_json_gets_422(client: TestClient) -> None:
+    response = post_raw(client, '{"instances": [')
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "body"
+
+
+def test_schema_lists_every_feature_as_required(
+    client: TestClient, served_params: Params
+) -> None:
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["Instance"]
+
+    names = feature_names(load_model(served_params.paths.model))
+    assert list(schema["properties"]) == names
+    assert schema["required"] == names
+    assert schema["additionalProperties"] is False
+
+
+def test_create_app_reads_the_params_file(
+    served_settings: dict[str, Any], served_params: Params, tmp_path: Path
+) -> None:
+    params_file = tmp_path / "params.yaml"
+    settings = {**served_settings, "serve": {"max_batch_size": 3}}
+    params_file.write_text(yaml.safe_dump(settings), encoding="utf-8")
+
+    client = TestClient(create_app(params_file))
+
+    assert client.get("/health").status_code == 200
+    openapi = client.get("/openapi.json").json()
+    instances = openapi["components"]["schemas"]["PredictRequest"]["properties"]
+    assert instances["instances"]["maxItems"] == 3
+
+
+def test_missing_model_stops_the_start_with_advice(params: Params) -> None:
+    with pytest.raises(ModelNotFoundError, match="dvc repro.*dvc pull"):
+        build_app(params)
+
+
+def test_serve_command_reports_a_missing_model(
+    params_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exit_code = main(["serve", "--params", str(params_file)])
+
+    assert exit_code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: model file not found")
+    assert "dvc repro" in error and "dvc pull" in error
