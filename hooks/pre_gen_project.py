@@ -27,9 +27,10 @@ SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
-# Characters that would need quoting in .dvc/config (an INI file) or a shell.
-URL_FORBIDDEN = re.compile(r"[\s\"'#,;\\]")
-URL_FORBIDDEN_RULE = "must not contain spaces, quotes, '#', ',', ';' or '\\'"
+# Characters that would need quoting in .dvc/config (an INI file), a shell, or
+# the Markdown code spans the docs show the URL in.
+URL_FORBIDDEN = re.compile(r"[\s\"'`#,;\\]")
+URL_FORBIDDEN_RULE = "must not contain spaces, quotes, backticks, '#', ',', ';' or '\\'"
 # Plain http:// is accepted only for these hosts (a test server, or a tunnel to
 # this machine): anywhere else, data and basic-auth passwords need https://.
 LOOPBACK_HOST = r"(?:localhost|127(?:\.[0-9]{1,3}){3}|\[::1\])(?::[0-9]{1,5})?"

@@ -115,7 +115,9 @@ class S3Server:
         with log.open("w") as output:
             self._process = subprocess.Popen(
                 [str(executable), "-H", LOOPBACK, "-p", str(self.port)],
-                stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
         try:
             wait_for_port(self.port, self._process, log)
@@ -133,8 +135,11 @@ class S3Server:
         import boto3
 
         return boto3.client(
-            "s3", endpoint_url=self.url, region_name="us-east-1",
-            aws_access_key_id=self.ACCESS_KEY_ID, aws_secret_access_key=self.SECRET_ACCESS_KEY,
+            "s3",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id=self.ACCESS_KEY_ID,
+            aws_secret_access_key=self.SECRET_ACCESS_KEY,
         )
 
     def create_bucket(self, name: str) -> None:
@@ -180,18 +185,22 @@ class SSHServer:
         self.config = workdir / "sshd_config"
         self._process: subprocess.Popen | None = None
 
-    @property
-    def known_hosts_line(self) -> str:
-        """The ``known_hosts`` entry of this server (``[host]:port`` form)."""
-        key_type, key = self.host_key.with_suffix(".pub").read_text().split()[:2]
-        return f"[{LOOPBACK}]:{self.port} {key_type} {key}\n"
+    def known_hosts_line(self, key: Path | None = None) -> str:
+        """The ``known_hosts`` entry of this server (``[host]:port`` form).
+
+        ``key`` names another key pair, to write an entry that must not match.
+        """
+        public = (key or self.host_key).with_suffix(".pub")
+        key_type, encoded = public.read_text().split()[:2]
+        return f"[{LOOPBACK}]:{self.port} {key_type} {encoded}\n"
 
     def _write_keys_and_config(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         for key in (self.host_key, self.client_key):
             subprocess.run(
                 ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dvc-test", "-f", str(key)],
-                check=True, capture_output=True,
+                check=True,
+                capture_output=True,
             )
         authorized = self.workdir / "authorized_keys"
         authorized.write_text(self.client_key.with_suffix(".pub").read_text())
@@ -226,7 +235,9 @@ class SSHServer:
             # -D: stay in the foreground (this handle can stop it); -e: log to the file.
             self._process = subprocess.Popen(
                 [str(sshd_path()), "-D", "-e", "-f", str(self.config)],
-                stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
         try:
             wait_for_port(self.port, self._process, log)

@@ -85,7 +85,9 @@ class Template:
 # A template release: a changed template-owned file and a new one (rendered).
 RELEASE_B: dict[str, Change] = {
     f"{PROJECT}/Makefile": append("# Added by template release B."),
-    f"{PROJECT}/.editorconfig": lambda _: "# Editor settings for {{ cookiecutter.project_name }}\nroot = true\n",
+    f"{PROJECT}/.editorconfig": lambda _: (
+        "# Editor settings for {{ cookiecutter.project_name }}\nroot = true\n"
+    ),
 }
 RELEASE_B_PATHS = {"Makefile", ".editorconfig", ".cruft.json"}
 
@@ -109,7 +111,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     path = tmp_path_factory.mktemp("template") / "ml-cicd"
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=TEMPLATE_DIR, capture_output=True, text=True, check=True,
+        cwd=TEMPLATE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split("\0")
     for relative in filter(None, listed):
         source = TEMPLATE_DIR / relative
@@ -132,12 +137,17 @@ def default_bake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def cruft(env: dict, cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run the cruft command line."""
     result = subprocess.run(
-        [str(BIN / "cruft"), *args], cwd=cwd, env=env, capture_output=True, text=True,
-        check=False, timeout=300,
+        [str(BIN / "cruft"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
-    assert not check or result.returncode == 0, (
-        f"cruft {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
-    )
+    assert (
+        not check or result.returncode == 0
+    ), f"cruft {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
     return result
 
 
@@ -145,8 +155,7 @@ def create(env: dict, template: Template, output_dir: Path, *options: str, **ans
     """``cruft create --no-input``, then the documented commit of ``.cruft.json``."""
     output_dir.mkdir(parents=True, exist_ok=True)
     extra = ["--extra-context", json.dumps(answers)] if answers else []
-    created = cruft(env, output_dir, "create", "--no-input", *options, *extra,
-                    str(template.path))
+    created = cruft(env, output_dir, "create", "--no-input", *options, *extra, str(template.path))
     project = output_dir / SLUG
     # The hook committed everything before cruft wrote .cruft.json (CR-3), and
     # said how to commit it.
@@ -176,8 +185,9 @@ def changed_paths(project: Path) -> set[str]:
 def diff_paths(diff: str) -> set[str]:
     """The paths a cruft diff touches (both sides of every header)."""
     paths = set()
-    for a, b in re.findall(r"^diff --git upstream-template-old/(\S+) upstream-template-new/(\S+)$",
-                           diff, re.MULTILINE):
+    for a, b in re.findall(
+        r"^diff --git upstream-template-old/(\S+) upstream-template-new/(\S+)$", diff, re.MULTILINE
+    ):
         paths |= {a, b}
     return paths
 
@@ -193,9 +203,16 @@ GITHUB = {
 }
 
 
-def run_job(project: Path, env: dict, job_id: str, *, secrets: dict | None = None,
-            needs: dict | None = None, tool_dirs: tuple[Path, ...] = (BIN,),
-            allow_publish: bool = False) -> JobResult:
+def run_job(
+    project: Path,
+    env: dict,
+    job_id: str,
+    *,
+    secrets: dict | None = None,
+    needs: dict | None = None,
+    tool_dirs: tuple[Path, ...] = (BIN,),
+    allow_publish: bool = False,
+) -> JobResult:
     """Run a job of the baked template-update workflow in ``project``, as GitHub would.
 
     The project itself is the checkout (full history). The test tools stand in
@@ -203,16 +220,19 @@ def run_job(project: Path, env: dict, job_id: str, *, secrets: dict | None = Non
     test_workflow_updates_with_a_token_and_full_history).
     """
     context = Context(github=GITHUB, secrets=secrets or {}, needs=needs or {})
-    runner = Runner(project, context, base_env=env, tool_dirs=tool_dirs,
-                    allow_publish=allow_publish)
-    return runner.run_job(Workflow(project / WORKFLOW), job_id,
-                          only=lambda step: step.get("name") != "Install cruft")
+    runner = Runner(
+        project, context, base_env=env, tool_dirs=tool_dirs, allow_publish=allow_publish
+    )
+    return runner.run_job(
+        Workflow(project / WORKFLOW), job_id, only=lambda step: step.get("name") != "Install cruft"
+    )
 
 
 def notify_runs(project: Path, update: JobResult) -> bool:
     """Would GitHub start the notify job after this update job?"""
-    context = Context(github=GITHUB,
-                      needs={"update": {"result": update.result, "outputs": update.outputs}})
+    context = Context(
+        github=GITHUB, needs={"update": {"result": update.result, "outputs": update.outputs}}
+    )
     runner = Runner(project, context, base_env={})
     return runner.job_condition(Workflow(project / WORKFLOW), "notify")
 
@@ -255,9 +275,14 @@ def test_update_applies_the_template_and_keeps_the_team_work(
     package = next((project / "src").iterdir()).name
 
     # The team works: its own files, and two template-owned files.
-    team_files = ["README.md", "docs/model-card.md", "dvc.yaml", "params.yaml",
-                  sorted((project / "src" / package).glob("*.py"))[-1].relative_to(project),
-                  sorted((project / "tests").glob("*.py"))[-1].relative_to(project)]
+    team_files = [
+        "README.md",
+        "docs/model-card.md",
+        "dvc.yaml",
+        "params.yaml",
+        sorted((project / "src" / package).glob("*.py"))[-1].relative_to(project),
+        sorted((project / "tests").glob("*.py"))[-1].relative_to(project),
+    ]
     for relative in team_files:
         (project / relative).write_text((project / relative).read_text() + "# Team edit.\n")
     (project / "notebooks").mkdir()
@@ -356,12 +381,22 @@ def test_conflicts_are_reported_and_fail_the_workflow(
     # And the pre-commit hook refuses to commit it.
     hook = subprocess.run(
         [str(BIN / "pre-commit"), "run", "forbid-rej-files", "--files", "Makefile.rej"],
-        cwd=shallow, env=env, capture_output=True, text=True, check=False, timeout=300,
+        cwd=shallow,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     assert hook.returncode == 1 and "Failed" in hook.stdout, hook.stdout + hook.stderr
     hook = subprocess.run(
         [str(BIN / "pre-commit"), "run", "forbid-rej-files", "--files", "Makefile"],
-        cwd=shallow, env=env, capture_output=True, text=True, check=False, timeout=300,
+        cwd=shallow,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     assert hook.returncode == 0, hook.stdout + hook.stderr
 
@@ -409,8 +444,13 @@ def test_rerenders_have_no_side_effects_outside_their_temp_dir(
     for command in (["diff"], ["update", "--skip-apply-ask", "--checkout", "rerender"]):
         record = tmp_path / "renders.json"
         result = subprocess.run(
-            [sys.executable, str(spy), str(record), *command], cwd=project, env=env,
-            capture_output=True, text=True, check=False, timeout=300,
+            [sys.executable, str(spy), str(record), *command],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
         )
         assert result.returncode == 0, result.stdout + result.stderr
         renders += json.loads(record.read_text())
@@ -436,7 +476,9 @@ def test_cruft_create_in_a_mktemp_directory_is_a_real_bake(
     try:
         project = create(env, template, output_dir)
         assert git(project, "log", "--format=%s").stdout.splitlines() == [
-            "Track the template link", "Initial commit from the ml-cicd template"]
+            "Track the template link",
+            "Initial commit from the ml-cicd template",
+        ]
         assert (output_dir / f"{SLUG}-dvc-storage").is_dir()
     finally:
         shutil.rmtree(output_dir, ignore_errors=True)
@@ -446,8 +488,9 @@ def test_a_cookiecutter_project_can_be_linked(
     template: Template, env: dict, tmp_path: Path
 ) -> None:
     answers = {"dvc_remote": "s3", "serving": False, "license": "Apache-2.0"}
-    baked = bake_cli(tmp_path, *(f"{k}={v}" for k, v in answers.items()),
-                     template=template.path, env=env)
+    baked = bake_cli(
+        tmp_path, *(f"{k}={v}" for k, v in answers.items()), template=template.path, env=env
+    )
     assert baked.returncode == 0, baked.stderr
     project = tmp_path / SLUG
 
@@ -458,8 +501,15 @@ def test_a_cookiecutter_project_can_be_linked(
     (project / ".cruft.json").unlink()
 
     # Linked with the answers the project was made with: in sync, and current.
-    cruft(env, project, "link", "--no-input", "--extra-context", json.dumps(answers),
-          str(template.path))
+    cruft(
+        env,
+        project,
+        "link",
+        "--no-input",
+        "--extra-context",
+        json.dumps(answers),
+        str(template.path),
+    )
     git(project, "add", ".cruft.json")
     git(project, "commit", "--quiet", "-m", "Link the template")
     assert cruft(env, project, "diff", "--exit-code").stdout == ""
@@ -467,29 +517,29 @@ def test_a_cookiecutter_project_can_be_linked(
 
 
 @pytest.fixture(scope="module")
-def round_trip_branch(template: Template) -> str:
-    """The branch every combination updates to: release B on top of A."""
+def release_b(template: Template) -> tuple[str, str]:
+    """The branch every combination updates to, and its commit: release B on top of A."""
     template.branch("round-trip")
-    template.commit("round-trip", RELEASE_B)
-    return "round-trip"
+    return "round-trip", template.commit("round-trip", RELEASE_B)
 
 
 @pytest.mark.parametrize("answers", [pytest.param(c, id=combination_id(c)) for c in combinations()])
 def test_every_combination_survives_create_then_update(
-    template: Template, env: dict, round_trip_branch: str, tmp_path: Path, answers: dict
+    template: Template, env: dict, release_b: tuple[str, str], tmp_path: Path, answers: dict
 ) -> None:
+    branch, commit = release_b
     project = create(env, template, tmp_path, **answers)
     before = snapshot(project)
-    cruft(env, project, "update", "--skip-apply-ask", "--checkout", round_trip_branch)
+    cruft(env, project, "update", "--skip-apply-ask", "--checkout", branch)
     assert changed_paths(project) == RELEASE_B_PATHS
     assert not list(project.rglob("*.rej"))
     after = snapshot(project)
     assert set(after) == set(before) | {".editorconfig"}
     assert after["Makefile"] == before["Makefile"] + b"# Added by template release B.\n"
-    context = json.loads(after[".cruft.json"])["context"]["cookiecutter"]
-    assert {k: context[k] for k in answers} == answers  # booleans stay booleans
-    git(project, "commit", "--quiet", "--all", "-m", "Update from the template")
-    cruft(env, project, "check", "--checkout", round_trip_branch)
+    state = json.loads(after[".cruft.json"])
+    # At B (what `cruft check` compares), with the same answers: booleans stay booleans.
+    assert state["commit"] == commit
+    assert {k: state["context"]["cookiecutter"][k] for k in answers} == answers
 
 
 def test_workflow_updates_with_a_token_and_full_history(default_bake: Path) -> None:
@@ -497,8 +547,9 @@ def test_workflow_updates_with_a_token_and_full_history(default_bake: Path) -> N
     jobs = Workflow(default_bake / WORKFLOW).jobs
     assert jobs["update"]["permissions"] == {"contents": "read"}
     assert jobs["notify"]["permissions"] == {"issues": "write"}
-    steps = {s.get("id") or s.get("name") or s["uses"].split("@")[0]: s
-             for s in jobs["update"]["steps"]}
+    steps = {
+        s.get("id") or s.get("name") or s["uses"].split("@")[0]: s for s in jobs["update"]["steps"]
+    }
     # cruft's three-way merge needs the blobs of earlier commits (CR-5).
     assert steps["actions/checkout"]["with"] == {"fetch-depth": 0, "persist-credentials": False}
     # Nothing restored from a cache can slip into the pull request.
@@ -527,8 +578,14 @@ def test_notify_opens_one_issue_then_comments(
         f'if [ "$1 $2" = "issue list" ]; then echo "{open_issue}"; fi\n'
     )
     fake.chmod(0o755)
-    job = run_job(default_bake, clean_env(), "notify", tool_dirs=(fake.parent,), allow_publish=True,
-                  needs={"update": {"result": "failure", "outputs": {"outdated": "true"}}})
+    job = run_job(
+        default_bake,
+        clean_env(),
+        "notify",
+        tool_dirs=(fake.parent,),
+        allow_publish=True,
+        needs={"update": {"result": "failure", "outputs": {"outdated": "true"}}},
+    )
     job.assert_success()
     list_call, action = calls.read_text().splitlines()
     assert list_call.startswith("issue list --state open")
@@ -540,16 +597,18 @@ def test_notify_opens_one_issue_then_comments(
     assert "docs/updating.md" in action
 
 
-@pytest.mark.parametrize(("result", "outdated", "has_token", "runs"), [
-    ("success", "false", "true", False),  # nothing to do
-    ("success", "true", "true", False),  # the pull request is open
-    ("success", "true", "false", True),  # no token: ask for a manual update
-    ("failure", "true", "true", True),  # conflicts
-    ("failure", "", "", False),  # failed before knowing (the run itself is red)
-])
+@pytest.mark.parametrize(
+    ("result", "outdated", "has_token", "runs"),
+    [
+        ("success", "false", "true", False),  # nothing to do
+        ("success", "true", "true", False),  # the pull request is open
+        ("success", "true", "false", True),  # no token: ask for a manual update
+        ("failure", "true", "true", True),  # conflicts
+        ("failure", "", "", False),  # failed before knowing (the run itself is red)
+    ],
+)
 def test_notify_runs_when_no_pull_request_could_be_opened(
     default_bake: Path, result: str, outdated: str, has_token: str, runs: bool
 ) -> None:
     update = JobResult("update", result, outputs={"outdated": outdated, "has-token": has_token})
     assert notify_runs(default_bake, update) is runs
-

@@ -7,14 +7,16 @@ OpenSSH sshd. Google Cloud Storage and Azure get what can be checked without an
 account: the configuration DVC reads back. Bad URLs are refused before anything
 is written, and a bake never opens a network connection.
 
-The pipeline runs once per module (``pipeline``). The S3 and SSH projects start
-from a copy of its DVC cache, so their ``dvc repro`` restores the stages from
-DVC's run-cache instead of training again, as on a machine with a shared cache.
-Each round trip prints how long its push and its clone-and-pull took.
+The pipeline really runs once per test run (``pipeline_run``, shared by the
+xdist workers). Each project under test starts from its committed results and a
+copy of its DVC cache, so its ``dvc repro`` restores the stages from DVC's
+run-cache instead of training again, as on a machine with a shared cache. Each
+round trip prints how long its push and its pull took.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -66,7 +68,9 @@ def clone(project: Baked, destination: Path) -> Baked:
     """A fresh ``git clone`` of the project: what a teammate or CI starts from."""
     subprocess.run(
         ["git", "clone", "--quiet", str(project.path), str(destination)],
-        check=True, capture_output=True, env=clean_env(),
+        check=True,
+        capture_output=True,
+        env=clean_env(),
     )
     return Baked(destination, project.answers, project.venv)
 
@@ -75,7 +79,9 @@ def lock_outputs(project: Baked) -> dict[str, str]:
     """Every pipeline output recorded in dvc.lock -> its md5."""
     lock = yaml.safe_load(project.read("dvc.lock"))
     return {
-        out["path"]: out["md5"] for stage in lock["stages"].values() for out in stage.get("outs", [])
+        out["path"]: out["md5"]
+        for stage in lock["stages"].values()
+        for out in stage.get("outs", [])
     }
 
 
@@ -92,7 +98,7 @@ def remote_objects(project: Baked) -> set[str]:
 
 
 def reuse_pipeline_run(source: Baked, project: Baked) -> None:
-    """Give ``project`` the results of the module's one pipeline run, then commit.
+    """Give ``project`` the results of the one real pipeline run, then commit.
 
     What a merge of the run's commit brings (dvc.lock and the small outputs kept
     in git) is copied over, with a copy of the DVC cache (as on a machine with a
@@ -104,7 +110,7 @@ def reuse_pipeline_run(source: Baked, project: Baked) -> None:
     for relative in ["dvc.lock", *in_git]:
         (project.path / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source.path / relative, project.path / relative)
-    with timed(f"{project.answers['dvc_remote']} dvc repro from the run-cache"):
+    with timed(f"{project.answers.get('dvc_remote', 'local')} dvc repro from the run-cache"):
         result = project.run("dvc", "repro")
     assert "Stage 'train' is cached - skipping run" in result.stdout, result.stdout
     assert "Running stage" not in result.stdout, result.stdout
@@ -142,59 +148,80 @@ def assert_no_credentials_committed(project: Baked) -> None:
 
 
 @pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory: pytest.TempPathFactory, baked_venv: Path) -> Baked:
+    """A default project whose pipeline ran, once for the whole test run.
+
+    Under pytest-xdist every worker shares it (a file lock in the run's common
+    temporary directory), so the model is trained once, not once per worker.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's directory, common to all the workers
+    seed = base / "remotes-pipeline-run"
+    with open(base / "remotes-pipeline-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (seed / "done").exists():
+            shutil.rmtree(seed, ignore_errors=True)
+            project = bake(seed, venv=baked_venv)
+            with timed("pipeline (dvc repro, once per test run)"):
+                project.run("dvc", "repro")
+            commit_all(project, "Run the pipeline")
+            (seed / "done").touch()
+    return Baked(seed / SLUG, {}, baked_venv)
+
+
+@pytest.fixture(scope="module")
 def http_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticHTTPServer]:
-    """An HTTP server on loopback serving the directory the projects are baked in."""
+    """An HTTP server on loopback serving the directory the local project is baked in."""
     base = tmp_path_factory.mktemp("remotes")
     with StaticHTTPServer(base) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def pipeline(http_served: StaticHTTPServer, baked_venv: Path) -> Baked:
+def local_project(pipeline_run: Baked, http_served: StaticHTTPServer, baked_venv: Path) -> Baked:
     """The default (local remote) project, with the HTTP server as its read-only remote.
 
     The local remote ``../ml-project-dvc-storage`` is the directory the HTTP
-    server publishes at ``/ml-project-dvc-storage``. The pipeline has run and its
-    results are committed.
+    server publishes at ``/ml-project-dvc-storage``. The pipeline's results are
+    committed.
     """
     read_url = f"{http_served.url}/{SLUG}-dvc-storage"
     project = bake(http_served.directory, venv=baked_venv, dvc_read_remote_url=read_url)
-    with timed("pipeline (dvc repro, once per module)"):
-        project.run("dvc", "repro")
-    commit_all(project, "Run the pipeline")
+    reuse_pipeline_run(pipeline_run, project)
     return project
 
 
-def test_local_remote_round_trip(pipeline: Baked) -> None:
-    storage = pipeline.path.parent / f"{SLUG}-dvc-storage"
-    assert pipeline.read(".dvc/config").count(f"url = ../../{SLUG}-dvc-storage\n") == 1
-    push(pipeline, "local")
+def test_local_remote_round_trip(local_project: Baked) -> None:
+    storage = local_project.path.parent / f"{SLUG}-dvc-storage"
+    assert local_project.read(".dvc/config").count(f"url = ../../{SLUG}-dvc-storage\n") == 1
+    push(local_project, "local")
     stored = {p.relative_to(storage).as_posix() for p in storage.rglob("*") if p.is_file()}
-    assert remote_objects(pipeline) <= stored
+    assert remote_objects(local_project) <= stored
 
     # A sibling clone: the relative remote path points at the same directory.
-    copy = clone(pipeline, pipeline.path.parent / f"{SLUG}-local-clone")
-    assert_pull_restores_everything(pipeline, copy, "local")
+    copy = clone(local_project, local_project.path.parent / f"{SLUG}-local-clone")
+    assert_pull_restores_everything(local_project, copy, "local")
     assert_no_credentials_committed(copy)
 
 
-def test_http_read_only_remote_pull(pipeline: Baked, http_served: StaticHTTPServer) -> None:
-    push(pipeline, "http (push to the local remote it serves)")
-    copy = clone(pipeline, pipeline.path.parent / f"{SLUG}-http-clone")
+def test_http_read_only_remote_pull(local_project: Baked, http_served: StaticHTTPServer) -> None:
+    push(local_project, "http (push to the local remote it serves)")
+    copy = clone(local_project, local_project.path.parent / f"{SLUG}-http-clone")
     remotes = [line.split() for line in copy.run("dvc", "remote", "list").stdout.splitlines()]
     assert ["readonly", f"{http_served.url}/{SLUG}-dvc-storage"] in remotes, remotes
     del http_served.requests[:]
-    assert_pull_restores_everything(pipeline, copy, "http", "--remote", "readonly")
+    assert_pull_restores_everything(local_project, copy, "http", "--remote", "readonly")
     fetched = {
         request.split()[1].removeprefix(f"/{SLUG}-dvc-storage/")
         for request in http_served.requests
         if request.startswith("GET ") and request.endswith(" 200")
     }
-    assert remote_objects(pipeline) <= fetched, http_served.requests
+    assert remote_objects(local_project) <= fetched, http_served.requests
 
 
 def test_s3_round_trip_with_a_local_endpoint(
-    pipeline: Baked, tmp_path: Path, baked_venv: Path
+    pipeline_run: Baked, tmp_path: Path, baked_venv: Path
 ) -> None:
     project = bake(tmp_path / "work", venv=baked_venv, dvc_remote="s3")
     bucket = f"{SLUG}-dvc"
@@ -217,10 +244,10 @@ def test_s3_round_trip_with_a_local_endpoint(
             ):
                 target.run("dvc", "remote", "modify", "--local", "storage", option, value)
 
-        reuse_pipeline_run(pipeline, project)
+        reuse_pipeline_run(pipeline_run, project)
         configure(project)
-        assert_no_credentials_committed(project)
         push(project, "s3", extra_env=aws_env)
+        assert_no_credentials_committed(project)
         assert {f"storage/{key}" for key in remote_objects(project)} <= set(s3.keys(bucket))
 
         copy = clone(project, tmp_path / "clone")
@@ -229,8 +256,34 @@ def test_s3_round_trip_with_a_local_endpoint(
         assert_no_credentials_committed(copy)
 
 
+def sftp_host_key_check(sshd: SSHServer, known_hosts: Path) -> subprocess.CompletedProcess:
+    """The OpenSSH check docs/remotes.md recommends before DVC connects over SSH."""
+    return subprocess.run(
+        [
+            "sftp",
+            "-b",
+            "/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            f"UserKnownHostsFile={known_hosts}",
+            "-i",
+            str(sshd.client_key),
+            "-P",
+            str(sshd.port),
+            f"{sshd.user}@127.0.0.1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_env(),
+    )
+
+
 def test_ssh_round_trip_with_a_private_sshd(
-    pipeline: Baked, tmp_path: Path, baked_venv: Path
+    pipeline_run: Baked, tmp_path: Path, baked_venv: Path
 ) -> None:
     reason = sshd_unavailable()
     if reason:
@@ -245,7 +298,7 @@ def test_ssh_round_trip_with_a_private_sshd(
         # What CI does with DVC_SSH_KNOWN_HOSTS and DVC_SSH_KEY (see docs/remotes.md).
         home = tmp_path / "home"
         (home / ".ssh").mkdir(parents=True)
-        (home / ".ssh" / "known_hosts").write_text(sshd.known_hosts_line)
+        (home / ".ssh" / "known_hosts").write_text(sshd.known_hosts_line())
         ssh_env = {"HOME": str(home), "SSH_AUTH_SOCK": ""}
 
         def configure(target: Baked) -> None:
@@ -254,10 +307,19 @@ def test_ssh_round_trip_with_a_private_sshd(
                 "dvc", "remote", "modify", "--local", "storage", "keyfile", str(sshd.client_key)
             )
 
-        reuse_pipeline_run(pipeline, project)
+        # DVC's SSH client does not check host keys (sshfs connects with
+        # known_hosts=None), so docs/remotes.md has CI check them with OpenSSH
+        # first. That check passes here, and refuses a host key it does not know.
+        assert sftp_host_key_check(sshd, home / ".ssh" / "known_hosts").returncode == 0
+        impostor = tmp_path / "impostor_known_hosts"
+        impostor.write_text(sshd.known_hosts_line(key=sshd.client_key))
+        refused = sftp_host_key_check(sshd, impostor)
+        assert refused.returncode != 0 and "Host key verification failed" in refused.stderr
+
+        reuse_pipeline_run(pipeline_run, project)
         configure(project)
-        assert_no_credentials_committed(project)
         push(project, "ssh", extra_env=ssh_env)
+        assert_no_credentials_committed(project)
         stored = {p.relative_to(storage).as_posix() for p in storage.rglob("*") if p.is_file()}
         assert remote_objects(project) <= stored
 
@@ -287,14 +349,19 @@ def test_cloud_remote_configuration_reads_back(
     assert (f"remote.readonly.url={read_url}" in settings) is bool(read_url)
     assert_no_credentials_committed(project)
 
-    # Byte for byte what DVC itself writes, so DVC's own edits never churn the file.
+
+def test_dvc_config_is_what_dvc_itself_writes(tmp_path: Path, baked_venv: Path) -> None:
+    """Byte for byte, so that DVC's own edits of .dvc/config never churn the file."""
+    url, read_url = "gs://bucket-name/dvc", "https://storage.googleapis.com/bucket-name/dvc"
+    project = bake(
+        tmp_path / "work", dvc_remote="gs", dvc_remote_url=url, dvc_read_remote_url=read_url
+    )
     reference = Baked(tmp_path / "reference", venv=baked_venv)
     reference.path.mkdir()
     reference.run("git", "init", "--quiet")
     reference.run("dvc", "init", "--quiet")
     reference.run("dvc", "remote", "add", "--default", "storage", url)
-    if read_url:
-        reference.run("dvc", "remote", "add", "readonly", read_url)
+    reference.run("dvc", "remote", "add", "readonly", read_url)
     assert project.read(".dvc/config") == reference.read(".dvc/config")
 
 
@@ -306,7 +373,9 @@ def dvc_extras(baked_venv: Path) -> tuple[set[str], list[str]]:
     )
     out = subprocess.run(
         [str(baked_venv / "bin" / "python"), "-c", probe],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     extras, requires = json.loads(out)
     return set(extras), [r for r in requires if "extra ==" not in r]
@@ -343,15 +412,11 @@ REFUSED_URLS = [
     ("local", "storage"),  # inside the project: git would see the pushed data
     ("local", "~/dvc-storage"),  # DVC does not expand ~
     ("s3", "gs://bucket/path"),
-    ("s3", "s3://Upper-Case/path"),
     ("gs", "gs://"),
-    ("gs", "s3://bucket/path"),
     ("azure", "azure://"),
     ("azure", "https://account.blob.core.windows.net/container"),
     ("ssh", "ssh://host-without-path"),
     ("ssh", "ssh://user:secret@host/path"),
-    ("ssh", "sftp://host/path"),
-    ("http", "ftp://host/path"),
     ("http", "http://dvc.example.com/store"),  # plain http only on loopback
     ("http", "https://user:secret@dvc.example.com/store"),
     ("none", "s3://bucket/path"),
@@ -394,7 +459,6 @@ import socket
 _LOG = os.environ["NETWORK_GUARD_LOG"]
 _connect = socket.socket.connect
 _connect_ex = socket.socket.connect_ex
-_getaddrinfo = socket.getaddrinfo
 
 
 def _refuse(what):
@@ -435,7 +499,9 @@ def test_bake_never_contacts_a_remote(tmp_path: Path) -> None:
     # The guard works: a connection attempt is refused and logged.
     probe = subprocess.run(
         [sys.executable, "-c", "import socket; socket.create_connection(('127.0.0.1', 9))"],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert probe.returncode != 0 and "network access during the bake" in probe.stderr
     assert log.read_text().strip()

@@ -41,10 +41,14 @@ What is skipped, and what stands in for it
   post comments, upload release assets, deploy) carry an ``id`` starting with
   :data:`PUBLISH_PREFIX`. They are skipped unless ``allow_publish`` is set,
   which tests do only with a fake ``gh`` on ``PATH``.
-* ``make setup`` is not substituted: it creates ``.venv`` in the workspace, as in
-  CI. uv installs from its cache, which the template's test session has already
-  filled with every baked dependency (the shared ``baked_venv``), so it takes
-  seconds, and no step can change a virtualenv that other tests use.
+* ``make setup`` is not substituted: it creates ``.venv`` in the workspace, as
+  in CI, in a few seconds, because uv installs from its cache, which the test
+  session has already filled with every baked dependency (``baked_venv``). The
+  shared ``baked_venv`` itself is never used as ``.venv`` (``VENV=``): ``make
+  setup`` rewrites a virtualenv's ``pyvenv.cfg`` and ``bin/python``, which
+  would break the tests running from it at that moment. A job in a fresh
+  ``.venv`` is not measurably slower than in a warm one: importing
+  scikit-learn and pandas costs the same in both.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ import re
 import shlex
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -394,6 +399,7 @@ class StepResult:
     returncode: int | None = None
     log: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
 
 
 @dataclass
@@ -421,7 +427,8 @@ class JobResult:
         """A readable account of every step, with the log of failed ones."""
         lines = [f"job {self.job_id}: {self.result}"]
         for step in self.steps:
-            lines.append(f"  [{step.status}/{step.outcome}] {step.name}")
+            timing = f" ({step.seconds:.1f} s)" if step.status == "ran" else ""
+            lines.append(f"  [{step.status}/{step.outcome}] {step.name}{timing}")
             if step.outcome == "failure":
                 lines.append("    " + step.log[-8000:].replace("\n", "\n    "))
         return "\n".join(lines)
@@ -721,6 +728,7 @@ class Runner:
         process_env["PATH"] = os.pathsep.join([*extra_path, base.get("PATH", os.defpath)])
         command = [part.replace("{0}", str(script)) for part in self._shell(job, workflow, step)]
         timeout = float(step.get("timeout-minutes", self.timeout / 60)) * 60
+        started = time.monotonic()
         try:
             completed = subprocess.run(
                 command, cwd=self._working_directory(job, workflow, step), env=process_env,
@@ -731,6 +739,7 @@ class Runner:
         except subprocess.TimeoutExpired as error:
             record.returncode = -1
             record.log = f"{error.output or ''}\n(step timed out after {timeout:.0f} s)"
+        record.seconds = time.monotonic() - started
         record.outcome = "success" if record.returncode == 0 else "failure"
         record.outputs = parse_command_file(files["GITHUB_OUTPUT"].read_text(encoding="utf-8"))
         job_env.update(parse_command_file(files["GITHUB_ENV"].read_text(encoding="utf-8")))

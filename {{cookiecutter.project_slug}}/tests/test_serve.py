@@ -13,18 +13,33 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.config import Params, parse_params
-from {{ cookiecutter.package_name }}.data import prepare
-from {{ cookiecutter.package_name }}.evaluate import evaluate, read_metrics
+from {{ cookiecutter.package_name }}.cli import (
+    main,
+)
+from {{ cookiecutter.package_name }}.config import (
+    Params,
+    parse_params,
+)
+from {{ cookiecutter.package_name }}.data import (
+    prepare,
+)
+from {{ cookiecutter.package_name }}.evaluate import (
+    evaluate,
+    read_metrics,
+)
 from {{ cookiecutter.package_name }}.predict import (
     ModelNotFoundError,
     feature_names,
     load_model,
     predict,
 )
-from {{ cookiecutter.package_name }}.serve import build_app, create_app
-from {{ cookiecutter.package_name }}.train import train
+from {{ cookiecutter.package_name }}.serve import (
+    build_app,
+    create_app,
+)
+from {{ cookiecutter.package_name }}.train import (
+    train,
+)
 
 MAX_BATCH_SIZE = 8
 
@@ -142,8 +157,16 @@ def without(instance: dict[str, float], name: str) -> dict[str, float]:
 @pytest.mark.parametrize(
     ("change", "field", "kind"),
     [
-        (lambda i: {"instances": [without(i, "mean_radius")]}, "mean_radius", "missing"),
-        (lambda i: {"instances": [{**i, "mean_radius": "14.1"}]}, "mean_radius", "float"),
+        (
+            lambda i: {"instances": [without(i, "mean_radius")]},
+            "mean_radius",
+            "missing",
+        ),
+        (
+            lambda i: {"instances": [{**i, "mean_radius": "14.1"}]},
+            "mean_radius",
+            "float",
+        ),
         (lambda i: {"instances": [{**i, "mean_radius": True}]}, "mean_radius", "float"),
         (lambda i: {"instances": [{**i, "mean_radius": None}]}, "mean_radius", "float"),
         (lambda i: {"instances": [{**i, "comment": 1.0}]}, "comment", "extra"),

@@ -1,9 +1,10 @@
 """Load the trained model and predict on new rows.
 
 This is the code that everything downstream uses: the ``predict`` command,
-the evaluation step and the model server. The model file remembers the names
-of the feature columns it was trained on (``feature_names_in_``), so the input
-only needs those columns, in any order; other columns are ignored.
+the evaluation step and, when there is one, the model server. The model file
+remembers the names of the feature columns it was trained on
+(``feature_names_in_``), so the input only needs those columns, in any order;
+other columns are ignored.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import joblib
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 from sklearn.pipeline import Pipeline
 
 from .data import DataError
@@ -48,11 +50,14 @@ def select_features(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise DataError(f"input is missing feature column(s): {', '.join(missing)}")
     features = frame[names]
-    for name in names:
-        if not pd.api.types.is_numeric_dtype(features[name]):
-            raise DataError(f"feature column {name!r} must be numeric")
-        if features[name].isna().any():
-            raise DataError(f"feature column {name!r} has missing values")
+    # Whole-frame checks: one pass over the data, however many columns it has.
+    dtypes = features.dtypes
+    non_numeric = [name for name in names if not is_numeric_dtype(dtypes[name])]
+    if non_numeric:
+        raise DataError(f"feature column {non_numeric[0]!r} must be numeric")
+    with_missing = features.columns[features.isna().to_numpy().any(axis=0)]
+    if len(with_missing):
+        raise DataError(f"feature column {with_missing[0]!r} has missing values")
     return features
 
 

@@ -192,9 +192,7 @@ def validation_error(request: Request, error: Exception) -> JSONResponse:
         ]
     else:
         problems = [Problem(field="instances", message=str(error), type="data")]
-    return JSONResponse(
-        status_code=422, content=Problems(detail=problems).model_dump()
-    )
+    return JSONResponse(status_code=422, content=Problems(detail=problems).model_dump())
 
 
 def build_app(params: Params) -> FastAPI:
