@@ -76,7 +76,8 @@ ONLY_WHEN = {
     ("deploy_target", "fly"): {"fly.toml"},
 }
 
-JINJA_LEFTOVER = re.compile(r"\{%|%\}|\{\{|\}\}|\{#|#\}")
+# Opening delimiters (and "%}"): a lone "}}" is ordinary Python or JSON.
+JINJA_LEFTOVER = re.compile(r"\{%|%\}|\{\{|\{#")
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 CREDENTIAL_KEYS = (
     "access_key_id",

@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from helpers import TEMPLATE_DIR, Baked, bake, clean_env, combination_id, combinations, uv
+from servers import LOOPBACK, SSHServer, sshd_unavailable
 from workflow_runner import PUBLISH_PREFIX, Context, JobResult, Runner, Workflow, check_syntax
 
 BIN = Path(sys.executable).parent
@@ -109,11 +110,14 @@ EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+?)@(\S+)(?:\s+#\s*(\S+))?\s*$")
 RAW_REGION = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}", re.S)
 
-# A combination with a read-only remote as well (pulls use it).
-READ_ONLY = {**combinations()[1], "dvc_read_remote_url": "https://dvc-mirror.example.com/ml"}
+# Every combination, and an S3 one with a read-only remote as well (pulls use it).
+S3 = next(c for c in combinations() if c["dvc_remote"] == "s3")
+READ_ONLY = {**S3, "dvc_read_remote_url": "https://dvc-mirror.example.com/ml"}
 ANSWERS = [pytest.param(c, id=combination_id(c)) for c in combinations()] + [
-    pytest.param(READ_ONLY, id=combination_id(combinations()[1]) + "-readonly")
+    pytest.param(READ_ONLY, id=combination_id(S3) + "-readonly")
 ]
+# The template's defaults (a local DVC remote: CI runs from the embedded data).
+DEFAULT: dict = {}
 
 
 # --------------------------------------------------------------------------
@@ -199,10 +203,15 @@ def test_workflows_and_dependabot_match_github_schemas(baked) -> None:
         assert {f.name for f in files} >= {*MINE, "template-update.yml"}, project.path
         workflow_files += [str(f) for f in files]
         dependabot_files.append(str(project.path / ".github/dependabot.yml"))
-    for schema, files in (("vendor.github-workflows", workflow_files),
-                          ("vendor.dependabot", dependabot_files)):
-        result = subprocess.run([BIN / "check-jsonschema", "--builtin-schema", schema, *files],
-                                capture_output=True, text=True)
+    for schema, files in (
+        ("vendor.github-workflows", workflow_files),
+        ("vendor.dependabot", dependabot_files),
+    ):
+        result = subprocess.run(
+            [BIN / "check-jsonschema", "--builtin-schema", schema, *files],
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -210,9 +219,18 @@ def test_workflows_and_dependabot_match_github_schemas(baked) -> None:
 def test_zizmor_reports_nothing(baked, answers: dict) -> None:
     project = baked(answers)
     result = subprocess.run(
-        [BIN / "zizmor", "--offline", "--strict-collection", "--format", "json",
-         "--no-progress", project.path / ".github"],
-        capture_output=True, text=True)
+        [
+            BIN / "zizmor",
+            "--offline",
+            "--strict-collection",
+            "--format",
+            "json",
+            "--no-progress",
+            project.path / ".github",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout) == []
     # It did read the files (a file it cannot parse would be skipped silently
@@ -323,9 +341,14 @@ def test_every_workflow_of_this_issue_is_set_up_alike(baked, answers: dict) -> N
         assert workflow.data["concurrency"]["group"].startswith("${{ github.workflow }}"), name
         for job_id, step in steps_of(workflow):
             # Jobs that compare revisions need the history.
-            if any(f"dvc {kind} diff" in step.get("run", "") for kind in ("metrics", "params", "plots")):
-                checkout = next(s for s in workflow.jobs[job_id]["steps"]
-                                if s.get("uses", "").startswith("actions/checkout@"))
+            if any(
+                f"dvc {kind} diff" in step.get("run", "") for kind in ("metrics", "params", "plots")
+            ):
+                checkout = next(
+                    s
+                    for s in workflow.jobs[job_id]["steps"]
+                    if s.get("uses", "").startswith("actions/checkout@")
+                )
                 assert checkout["with"]["fetch-depth"] == 0, f"{name}: {job_id}"
             # Caches only where nothing is published from them.
             if step.get("uses", "").startswith("astral-sh/setup-uv@"):
@@ -339,14 +362,19 @@ def test_every_workflow_of_this_issue_is_set_up_alike(baked, answers: dict) -> N
 @pytest.mark.parametrize("answers", ANSWERS)
 def test_testing_workflow(baked, answers: dict) -> None:
     workflow = workflows(baked(answers))["testing.yml"]
-    assert triggers(workflow) == {"push": {"branches": ["main"]}, "pull_request": None,
-                                  "workflow_dispatch": None}
+    assert triggers(workflow) == {
+        "push": {"branches": ["main"]},
+        "pull_request": None,
+        "workflow_dispatch": None,
+    }
     assert workflow.data["concurrency"]["cancel-in-progress"] is True
     first = SUPPORTED_PYTHONS.index(answers["python_version"])
     matrix = workflow.job("tests")["strategy"]["matrix"]["python-version"]
     assert matrix == list(SUPPORTED_PYTHONS[first:])
-    runs = {job_id: [s.get("run") for s in job["steps"] if "run" in s]
-            for job_id, job in workflow.jobs.items()}
+    runs = {
+        job_id: [s.get("run") for s in job["steps"] if "run" in s]
+        for job_id, job in workflow.jobs.items()
+    }
     assert "make lint" in runs["pre-commit"] and "make test" in runs["tests"]
     assert "make repro" in runs["pipeline"]
     report = workflow.job("report")
@@ -368,11 +396,11 @@ def test_data_steps_follow_the_remote_and_are_the_same_everywhere(baked, answers
             continue
         start = ids.index("dvc-remote")
         end = next(i for i, s in enumerate(steps) if "dvc pull" in s.get("run", ""))
-        blocks.append(steps[start:end + 1])
+        blocks.append(steps[start : end + 1])
         pull = steps[end]["run"]
         assert pull.startswith("dvc pull --run-cache --allow-missing")
         assert pull.endswith("--remote readonly") == bool(answers.get("dvc_read_remote_url"))
-        for step in steps[start + 1:end + 1]:
+        for step in steps[start + 1 : end + 1]:
             assert step["if"] == "steps.dvc-remote.outputs.ready == 'true'"
     assert all(block == blocks[0] for block in blocks)
     # Credentials only ever go to .dvc/config.local.
@@ -381,8 +409,11 @@ def test_data_steps_follow_the_remote_and_are_the_same_everywhere(baked, answers
             for line in step.get("run", "").splitlines():
                 if "dvc remote modify" in line:
                     assert "--local" in line
-    logins = {"s3": "aws-actions/configure-aws-credentials", "gs": "google-github-actions/auth",
-              "azure": "azure/login"}
+    logins = {
+        "s3": "aws-actions/configure-aws-credentials",
+        "gs": "google-github-actions/auth",
+        "azure": "azure/login",
+    }
     used = {action(s) for block in blocks for s in block if "uses" in s}
     assert used == ({logins[answers["dvc_remote"]]} if answers["dvc_remote"] in logins else set())
 
@@ -405,7 +436,9 @@ def test_train_workflow(baked, answers: dict) -> None:
     else:
         assert steps["publish-dvc-push"]["run"] == "dvc push --run-cache"
         assert "steps.gate.outcome == 'success'" in steps["publish-dvc-push"]["if"]
-    proposal = next(s for s in workflow.job("propose")["steps"] if s.get("id") == "publish-pull-request")
+    proposal = next(
+        s for s in workflow.job("propose")["steps"] if s.get("id") == "publish-pull-request"
+    )
     assert proposal["with"]["token"] == "${{ secrets.TRAIN_PR_TOKEN || github.token }}"
 
 
@@ -421,7 +454,9 @@ def test_publish_workflow_follows_serving_and_deploy_target(baked, answers: dict
         expected |= {"deploy-staging", "deploy-production"}
     assert jobs == expected
     gate_runs = [s.get("run") for s in workflow.job("gate")["steps"]]
-    assert gate_runs.index("make test") < gate_runs.index("make repro") < gate_runs.index("uv build")
+    assert (
+        gate_runs.index("make test") < gate_runs.index("make repro") < gate_runs.index("uv build")
+    )
     if answers["serving"]:
         image = workflow.data["env"]["IMAGE"]
         assert image == f"ghcr.io/{OWNER.lower()}/{SLUG}"
@@ -440,8 +475,31 @@ def test_publish_workflow_follows_serving_and_deploy_target(baked, answers: dict
                 assert 'flyctl deploy --image "$IMAGE@$DIGEST" --config fly.toml' in deploy["run"]
                 assert deploy["env"]["FLY_API_TOKEN"] == "${{ secrets.FLY_API_TOKEN }}"
             else:
-                assert uses == {"google-github-actions/auth", "google-github-actions/deploy-cloudrun"}
+                assert uses == {
+                    "google-github-actions/auth",
+                    "google-github-actions/deploy-cloudrun",
+                }
                 assert deploy["with"]["region"] == "${{ vars.CLOUD_RUN_REGION }}"
+
+
+@pytest.mark.parametrize("answers", [a for a in ANSWERS if a.values[0]["serving"]])
+def test_image_job_provides_what_the_dockerfile_copies(baked, answers: dict) -> None:
+    """The build context is a checkout plus the released files the job puts in place."""
+    project = baked(answers)
+    tracked = set(
+        subprocess.run(
+            ["git", "ls-files"], cwd=project.path, capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+    )
+    image = workflows(project)["publish.yml"].job("image")
+    placed = " ".join(s.get("run", "") for s in image["steps"])
+    for line in project.read("Dockerfile").splitlines():
+        if not line.startswith("COPY ") or "--from=" in line:
+            continue
+        for source in line.split()[1:-1]:
+            source = source.rstrip("/")
+            in_checkout = any(f == source or f.startswith(source + "/") for f in tracked)
+            assert in_checkout or f" {source}" in placed, f"the image job lacks {source}"
 
 
 def test_raw_region_convention_in_the_template_sources() -> None:
@@ -459,13 +517,29 @@ def test_the_template_repository_ci_is_valid_and_clean() -> None:
     github = TEMPLATE_DIR / ".github"
     workflow_files = sorted(str(p) for p in (github / "workflows").glob("*.y*ml"))
     assert any(p.endswith("template-ci.yml") for p in workflow_files)
-    for schema, files in (("vendor.github-workflows", workflow_files),
-                          ("vendor.dependabot", [str(github / "dependabot.yml")])):
-        result = subprocess.run([BIN / "check-jsonschema", "--builtin-schema", schema, *files],
-                                capture_output=True, text=True)
+    for schema, files in (
+        ("vendor.github-workflows", workflow_files),
+        ("vendor.dependabot", [str(github / "dependabot.yml")]),
+    ):
+        result = subprocess.run(
+            [BIN / "check-jsonschema", "--builtin-schema", schema, *files],
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
-    result = subprocess.run([BIN / "zizmor", "--offline", "--strict-collection", "--format", "json",
-                             "--no-progress", github], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            BIN / "zizmor",
+            "--offline",
+            "--strict-collection",
+            "--format",
+            "json",
+            "--no-progress",
+            github,
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0 and json.loads(result.stdout) == [], result.stdout + result.stderr
     ci = Workflow(github / "workflows" / "template-ci.yml")
     runs = [s.get("run", "") for _, s in steps_of(ci)]
@@ -479,10 +553,18 @@ def test_the_template_repository_ci_is_valid_and_clean() -> None:
 
 
 def test_runner_evaluates_expressions_as_github_does() -> None:
-    runner = Runner(Path("."), Context(
-        github={"event_name": "pull_request", "repository": "o/r",
-                "event": {"pull_request": {"number": 7, "head": {"repo": {"full_name": "O/R"}}}}},
-        vars={"X": "set"}), base_env={})
+    runner = Runner(
+        Path("."),
+        Context(
+            github={
+                "event_name": "pull_request",
+                "repository": "o/r",
+                "event": {"pull_request": {"number": 7, "head": {"repo": {"full_name": "O/R"}}}},
+            },
+            vars={"X": "set"},
+        ),
+        base_env={},
+    )
     assert runner.evaluate("github.event.pull_request.head.repo.full_name == github.repository")
     assert runner.evaluate("vars.MISSING || 'ubuntu-latest'") == "ubuntu-latest"
     assert runner.evaluate("vars.X != ''") is True
@@ -498,33 +580,51 @@ def test_runner_evaluates_expressions_as_github_does() -> None:
 
 def test_runner_runs_steps_with_github_semantics(tmp_path: Path) -> None:
     workflow_file = tmp_path / "w.yml"
-    workflow_file.write_text(yaml.safe_dump({
-        "on": "push",
-        "defaults": {"run": {"shell": "bash"}},
-        "env": {"A": "${{ github.event_name }}"},
-        "jobs": {"j": {
-            "runs-on": "ubuntu-latest",
-            "outputs": {"out": "${{ steps.one.outputs.value }}"},
-            "steps": [
-                {"id": "one", "run": 'echo "value=$A" >> "$GITHUB_OUTPUT"\n'
-                                     'printf "MULTI<<EOF\\nx\\ny\\nEOF\\n" >> "$GITHUB_ENV"\n'
-                                     'mkdir bin && printf "#!/bin/sh\\necho tool\\n" > bin/t'
-                                     ' && chmod +x bin/t && echo "$PWD/bin" >> "$GITHUB_PATH"'},
-                {"name": "pipefail", "continue-on-error": True, "run": "false | true"},
-                {"name": "sees", "run": 'test "$MULTI" = "$(printf "x\\ny")" && t | grep -qx tool'},
-                {"name": "skipped", "if": "steps.one.outputs.value != 'push'", "run": "exit 1"},
-                {"id": "publish-it", "run": "exit 1"},
-                {"uses": "actions/checkout@x"},
-                {"name": "fails", "run": "exit 3"},
-                {"name": "after a failure", "run": "exit 1"},
-                {"name": "always", "if": "${{ always() }}", "run": "true"},
-            ]}},
-    }))
-    result = Runner(tmp_path, Context(github={"event_name": "push"}), base_env=clean_env()
-                    ).run_job(Workflow(workflow_file), "j")
+    workflow_file.write_text(
+        yaml.safe_dump(
+            {
+                "on": "push",
+                "defaults": {"run": {"shell": "bash"}},
+                "env": {"A": "${{ github.event_name }}"},
+                "jobs": {
+                    "j": {
+                        "runs-on": "ubuntu-latest",
+                        "outputs": {"out": "${{ steps.one.outputs.value }}"},
+                        "steps": [
+                            {
+                                "id": "one",
+                                "run": 'echo "value=$A" >> "$GITHUB_OUTPUT"\n'
+                                'printf "MULTI<<EOF\\nx\\ny\\nEOF\\n" >> "$GITHUB_ENV"\n'
+                                'mkdir bin && printf "#!/bin/sh\\necho tool\\n" > bin/t'
+                                ' && chmod +x bin/t && echo "$PWD/bin" >> "$GITHUB_PATH"',
+                            },
+                            {"name": "pipefail", "continue-on-error": True, "run": "false | true"},
+                            {
+                                "name": "sees",
+                                "run": 'test "$MULTI" = "$(printf "x\\ny")" && t | grep -qx tool',
+                            },
+                            {
+                                "name": "skipped",
+                                "if": "steps.one.outputs.value != 'push'",
+                                "run": "exit 1",
+                            },
+                            {"id": "publish-it", "run": "exit 1"},
+                            {"uses": "actions/checkout@x"},
+                            {"name": "fails", "run": "exit 3"},
+                            {"name": "after a failure", "run": "exit 1"},
+                            {"name": "always", "if": "${{ always() }}", "run": "true"},
+                        ],
+                    }
+                },
+            }
+        )
+    )
+    result = Runner(tmp_path, Context(github={"event_name": "push"}), base_env=clean_env()).run_job(
+        Workflow(workflow_file), "j"
+    )
     statuses = [(s.name, s.status, s.outcome, s.conclusion) for s in result.steps]
     assert statuses == [
-        ("echo \"value=$A\" >> \"$GITHUB_OUTPUT\"", "ran", "success", "success"),
+        ('echo "value=$A" >> "$GITHUB_OUTPUT"', "ran", "success", "success"),
         ("pipefail", "ran", "failure", "success"),
         ("sees", "ran", "success", "success"),
         ("skipped", "skipped-if", "skipped", "skipped"),
@@ -542,50 +642,80 @@ def test_runner_runs_steps_with_github_semantics(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------
 
 
-def github_context(event_name: str = "push", *, sha: str = "0" * 40, head_repo: str | None = None,
-                   base_sha: str = "1" * 40, workflow: str = "testing", **extra: Any) -> dict:
+def github_context(
+    event_name: str = "push",
+    *,
+    sha: str = "0" * 40,
+    head_repo: str | None = None,
+    base_sha: str = "1" * 40,
+    workflow: str = "testing",
+    **extra: Any,
+) -> dict:
     """The ``github`` context of a run in REPOSITORY (a pull request when head_repo is set)."""
     context = {
-        "event_name": event_name, "repository": REPOSITORY, "repository_owner": OWNER,
-        "ref": "refs/heads/main", "ref_name": "main", "sha": sha, "base_ref": "", "head_ref": "",
-        "workflow": workflow, "token": "local-token-never-sent", "server_url": "https://github.com",
-        "run_id": 1, "actor": "tester", "event": {},
+        "event_name": event_name,
+        "repository": REPOSITORY,
+        "repository_owner": OWNER,
+        "ref": "refs/heads/main",
+        "ref_name": "main",
+        "sha": sha,
+        "base_ref": "",
+        "head_ref": "",
+        "workflow": workflow,
+        "token": "local-token-never-sent",
+        "server_url": "https://github.com",
+        "run_id": 1,
+        "actor": "tester",
+        "event": {},
     }
     if event_name == "pull_request":
-        context.update(ref="refs/pull/1/merge", ref_name="1/merge", base_ref="main",
-                       head_ref="feature")
-        context["event"] = {"pull_request": {
-            "number": 1, "base": {"sha": base_sha, "ref": "main"},
-            "head": {"ref": "feature", "repo": {"full_name": head_repo or REPOSITORY}},
-        }}
+        context.update(
+            ref="refs/pull/1/merge", ref_name="1/merge", base_ref="main", head_ref="feature"
+        )
+        context["event"] = {
+            "pull_request": {
+                "number": 1,
+                "base": {"sha": base_sha, "ref": "main"},
+                "head": {"ref": "feature", "repo": {"full_name": head_repo or REPOSITORY}},
+            }
+        }
     context.update(extra)
     return context
 
 
 CREDENTIAL_SETTING = {
-    "s3": ("vars", "AWS_ROLE_ARN"), "gs": ("vars", "GCP_WORKLOAD_IDENTITY_PROVIDER"),
-    "azure": ("vars", "AZURE_CLIENT_ID"), "ssh": ("secrets", "DVC_SSH_KEY"),
+    "s3": ("vars", "AWS_ROLE_ARN"),
+    "gs": ("vars", "GCP_WORKLOAD_IDENTITY_PROVIDER"),
+    "azure": ("vars", "AZURE_CLIENT_ID"),
+    "ssh": ("secrets", "DVC_SSH_KEY"),
     "http": ("secrets", "DVC_HTTP_USER"),
 }
 
 
 @pytest.mark.parametrize("remote_type", list(CREDENTIAL_SETTING))
-@pytest.mark.parametrize(("event", "head_repo", "configured", "ready"), [
-    ("push", None, True, True),
-    ("push", None, False, False),
-    ("pull_request", REPOSITORY, True, True),
-    ("pull_request", "someone/fork", True, False),
-])
+@pytest.mark.parametrize(
+    ("event", "head_repo", "configured", "ready"),
+    [
+        ("push", None, True, True),
+        ("push", None, False, False),
+        ("pull_request", REPOSITORY, True, True),
+        ("pull_request", "someone/fork", True, False),
+    ],
+)
 def test_dvc_remote_is_used_only_with_credentials_and_never_by_forks(
-    baked, tmp_path: Path, remote_type: str, event: str, head_repo: str | None,
-    configured: bool, ready: bool,
+    baked,
+    tmp_path: Path,
+    remote_type: str,
+    event: str,
+    head_repo: str | None,
+    configured: bool,
+    ready: bool,
 ) -> None:
     answers = next(c for c in combinations() if c["dvc_remote"] == remote_type)
     project = baked(answers)
     kind, name = CREDENTIAL_SETTING[remote_type]
     settings = {name: "configured-value"} if configured else {}
-    context = Context(github=github_context(event, head_repo=head_repo),
-                      **{kind: settings})
+    context = Context(github=github_context(event, head_repo=head_repo), **{kind: settings})
     runner = Runner(project.path, context, base_env=clean_env())
     workflow = Workflow(project.path / WORKFLOWS / "testing.yml")
     result = runner.run_job(workflow, "pipeline", only=lambda s: s.get("id") == "dvc-remote")
@@ -594,45 +724,114 @@ def test_dvc_remote_is_used_only_with_credentials_and_never_by_forks(
     assert check.outputs == {"ready": "true" if ready else "false"}
     # The login and the pull follow that answer.
     steps = {"dvc-remote": check}
-    guarded = [s for s in workflow.job("pipeline")["steps"]
-               if s.get("if") == "steps.dvc-remote.outputs.ready == 'true'"]
+    guarded = [
+        s
+        for s in workflow.job("pipeline")["steps"]
+        if s.get("if") == "steps.dvc-remote.outputs.ready == 'true'"
+    ]
     assert guarded and all(runner.condition(s["if"], steps=steps) is ready for s in guarded)
 
 
-@pytest.mark.parametrize("remote_type", ["ssh", "http"])
-def test_remote_credentials_go_to_config_local_only(
-    baked, baked_venv: Path, tmp_path: Path, remote_type: str
-) -> None:
-    project = baked(next(c for c in combinations() if c["dvc_remote"] == remote_type))
+def credential_steps(step: dict) -> bool:
+    """The DVC steps of the pipeline job: check, credentials, pull."""
+    return (
+        step.get("id") == "dvc-remote"
+        or step.get("if") == "steps.dvc-remote.outputs.ready == 'true'"
+    )
+
+
+def remote_runner(
+    project: Baked, tmp_path: Path, baked_venv: Path, secrets: dict, variables: dict
+) -> tuple[Path, Path, Runner]:
+    """A clone of ``project`` and a runner with its own HOME and DVC on PATH.
+
+    ``make setup`` is left out (see credential_steps): the shared virtualenv
+    stands in for ``.venv`` without being modified, since no step installs.
+    """
     workspace = tmp_path / "workspace"
     subprocess.run(["git", "clone", "--quiet", project.path, workspace], check=True)
     home = tmp_path / "home"
     home.mkdir()
-    secrets = {"DVC_SSH_KEY": "-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----",
-               "DVC_HTTP_USER": "ci-user", "DVC_HTTP_PASSWORD": "s3cr3t"}
-    variables = {"DVC_SSH_KNOWN_HOSTS": "dvc.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake"}
     context = Context(github=github_context("push"), secrets=secrets, vars=variables)
-    runner = Runner(workspace, context, base_env=clean_env({"HOME": str(home)}),
-                    tool_dirs=[baked_venv / "bin"])
+    env = clean_env({"HOME": str(home), "SSH_AUTH_SOCK": ""})
+    return workspace, home, Runner(workspace, context, base_env=env, tool_dirs=[baked_venv / "bin"])
+
+
+def test_http_credentials_go_to_config_local_only(baked, baked_venv: Path, tmp_path: Path) -> None:
+    project = baked(next(c for c in combinations() if c["dvc_remote"] == "http"))
+    secrets = {"DVC_HTTP_USER": "ci-user", "DVC_HTTP_PASSWORD": "s3cr3t"}
+    workspace, _, runner = remote_runner(project, tmp_path, baked_venv, secrets, {})
     workflow = Workflow(workspace / WORKFLOWS / "testing.yml")
-    committed = (workspace / ".dvc/config").read_text()
-    result = runner.run_job(workflow, "pipeline", only=lambda s: s.get("id") == "dvc-remote"
-                            or "Give DVC" in s.get("name", ""))
+    # Credentials only: the pull would go to the placeholder server.
+    result = runner.run_job(
+        workflow,
+        "pipeline",
+        only=lambda s: credential_steps(s) and "dvc pull" not in s.get("run", ""),
+    )
     result.assert_success()
     assert len(result.ran()) == 2
     local = (workspace / ".dvc/config.local").read_text()
-    assert (workspace / ".dvc/config").read_text() == committed
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=workspace, capture_output=True,
-                            text=True, check=True)
-    assert status.stdout == "", "credentials must stay in git-ignored files"
-    if remote_type == "ssh":
-        key = home / ".ssh" / "dvc_remote"
-        assert key.read_text() == secrets["DVC_SSH_KEY"] + "\n"
-        assert stat.S_IMODE(key.stat().st_mode) == 0o600
-        assert (home / ".ssh" / "known_hosts").read_text() == variables["DVC_SSH_KNOWN_HOSTS"] + "\n"
-        assert f"keyfile = {key}" in local
+    assert "auth = basic" in local and "user = ci-user" in local and "password = s3cr3t" in local
+    status = git(workspace, "status", "--porcelain", "--untracked-files=all")
+    assert status == "", "credentials must stay in git-ignored files"
+
+
+@pytest.fixture
+def sshd(tmp_path: Path) -> Iterator[SSHServer]:
+    """A private sshd on loopback (tests/servers.py)."""
+    reason = sshd_unavailable()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must be able to start sshd: {reason}")
+        pytest.skip(reason)
+    with SSHServer(tmp_path / "sshd") as server:
+        yield server
+
+
+@pytest.mark.parametrize("host_key", ["the server's", "an impostor's"])
+def test_ssh_key_is_used_only_after_openssh_checked_the_server(
+    baked, baked_venv: Path, tmp_path: Path, sshd: SSHServer, host_key: str
+) -> None:
+    project = baked(next(c for c in combinations() if c["dvc_remote"] == "ssh"))
+    impostor = host_key == "an impostor's"
+    known_hosts = sshd.known_hosts_line(key=sshd.client_key if impostor else None).strip()
+    secrets = {"DVC_SSH_KEY": sshd.client_key.read_text().strip()}
+    workspace, home, runner = remote_runner(
+        project, tmp_path, baked_venv, secrets, {"DVC_SSH_KNOWN_HOSTS": known_hosts}
+    )
+    storage = tmp_path / "server-side" / "dvc-storage"
+    storage.mkdir(parents=True)
+    # The project's remote, moved to the private server (a local edit, as a user would).
+    git(workspace, "config", "--local", "core.hooksPath", "/dev/null")
+    subprocess.run(
+        [
+            baked_venv / "bin" / "dvc",
+            "remote",
+            "modify",
+            "storage",
+            "url",
+            f"ssh://{LOOPBACK}:{sshd.port}{storage}",
+        ],
+        cwd=workspace,
+        check=True,
+        env=clean_env(),
+    )
+    committed = (workspace / ".dvc/config").read_text()
+    workflow = Workflow(workspace / WORKFLOWS / "testing.yml")
+    result = runner.run_job(workflow, "pipeline", only=credential_steps)
+    give_key = next(step for step in result.steps if step.name.startswith("Give DVC the SSH key"))
+    key = home / ".ssh" / "dvc_remote"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert f"keyfile = {key}" in (workspace / ".dvc/config.local").read_text()
+    assert (workspace / ".dvc/config").read_text() == committed  # nothing added to it
+    if impostor:
+        assert give_key.outcome == "failure" and "Host key verification failed" in give_key.log
+        assert result.step("Pull data, models and the run cache from the DVC remote").status == (
+            "skipped-if"
+        )
     else:
-        assert "auth = basic" in local and "user = ci-user" in local and "password = s3cr3t" in local
+        result.assert_success()
+        assert result.ran()[-1] == "Pull data, models and the run cache from the DVC remote"
 
 
 FAKE_GH = """#!{python}
@@ -670,13 +869,13 @@ def fake_gh(tmp_path: Path) -> Callable[[str], tuple[Path, Callable[[], list[dic
 
     def make(found: str):
         def calls() -> list[dict]:
-            return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+            return (
+                [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+            )
+
         return directory, calls, clean_env({"FAKE_GH_LOG": str(log), "FAKE_GH_FOUND": found})
 
     return make
-
-
-DEFAULT = combinations()[0]
 
 
 # gh prints one id per matching comment (and per page): the first one is updated.
@@ -691,7 +890,10 @@ def test_report_comment_is_created_once_then_updated_in_place(
     (workspace / "pipeline-report.md").write_text("## Pipeline report\n\nmetrics table\n")
     context = Context(
         github=github_context("pull_request"),
-        needs={"pipeline": {"result": "success", "outputs": {"report-url": "https://example.com/a/1"}}})
+        needs={
+            "pipeline": {"result": "success", "outputs": {"report-url": "https://example.com/a/1"}}
+        },
+    )
     runner = Runner(workspace, context, base_env=env, tool_dirs=[bin_dir], allow_publish=True)
     workflow = Workflow(project.path / WORKFLOWS / "testing.yml")
     assert runner.job_condition(workflow, "report")
@@ -699,10 +901,17 @@ def test_report_comment_is_created_once_then_updated_in_place(
     result.assert_success()
     lookup, action_call = calls()
     assert lookup["args"][:3] == ["api", "--paginate", f"repos/{REPOSITORY}/issues/1/comments"]
-    assert '"github-actions[bot]"' in lookup["args"][4] and "<!-- pipeline-report -->" in lookup["args"][4]
+    assert (
+        '"github-actions[bot]"' in lookup["args"][4]
+        and "<!-- pipeline-report -->" in lookup["args"][4]
+    )
     if existing:
-        assert action_call["args"][:4] == ["api", "--method", "PATCH",
-                                           f"repos/{REPOSITORY}/issues/comments/4242"]
+        assert action_call["args"][:4] == [
+            "api",
+            "--method",
+            "PATCH",
+            f"repos/{REPOSITORY}/issues/comments/4242",
+        ]
     else:
         assert action_call["args"][:2] == ["pr", "comment"] and action_call["args"][2] == "1"
     body = action_call["body"]
@@ -710,19 +919,26 @@ def test_report_comment_is_created_once_then_updated_in_place(
     assert "https://example.com/a/1" in body
 
 
-@pytest.mark.parametrize(("head_repo", "report_url", "runs"), [
-    (REPOSITORY, "https://example.com/a/1", True),
-    ("someone/fork", "https://example.com/a/1", False),  # read-only token: summary only
-    (REPOSITORY, "", False),  # the pipeline made no report
-])
+@pytest.mark.parametrize(
+    ("head_repo", "report_url", "runs"),
+    [
+        (REPOSITORY, "https://example.com/a/1", True),
+        ("someone/fork", "https://example.com/a/1", False),  # read-only token: summary only
+        (REPOSITORY, "", False),  # the pipeline made no report
+    ],
+)
 def test_report_job_runs_only_for_the_repository_s_own_pull_requests(
     baked, head_repo: str, report_url: str, runs: bool
 ) -> None:
     project = baked(DEFAULT)
-    context = Context(github=github_context("pull_request", head_repo=head_repo),
-                      needs={"pipeline": {"result": "failure", "outputs": {"report-url": report_url}}})
+    context = Context(
+        github=github_context("pull_request", head_repo=head_repo),
+        needs={"pipeline": {"result": "failure", "outputs": {"report-url": report_url}}},
+    )
     runner = Runner(project.path, context, base_env={})
-    assert runner.job_condition(Workflow(project.path / WORKFLOWS / "testing.yml"), "report") is runs
+    assert (
+        runner.job_condition(Workflow(project.path / WORKFLOWS / "testing.yml"), "report") is runs
+    )
 
 
 @pytest.mark.parametrize("open_issue", ["", "7", "7\n8"])
@@ -744,18 +960,25 @@ def test_failed_gate_opens_one_issue_then_comments_and_fails(
     if open_issue:
         assert action_call["args"][:2] == ["issue", "comment"] and action_call["args"][2] == "7"
     else:
-        assert action_call["args"][:4] == ["issue", "create", "--title",
-                                           "Retrained model is below the quality thresholds"]
+        assert action_call["args"][:4] == [
+            "issue",
+            "create",
+            "--title",
+            "Retrained model is below the quality thresholds",
+        ]
     assert f"https://github.com/{REPOSITORY}/actions/runs/99" in action_call["body"]
     assert "f1 0.5" in action_call["body"]
 
 
-@pytest.mark.parametrize(("assets", "publish"), [("", "true"), ("model.joblib\nmetrics.json", "false")])
+@pytest.mark.parametrize(
+    ("assets", "publish"), [("", "true"), ("model.joblib\nmetrics.json", "false")]
+)
 def test_a_tag_is_published_once(baked, tmp_path: Path, fake_gh, assets: str, publish: str) -> None:
     project = baked(DEFAULT)
     bin_dir, calls, env = fake_gh(assets)
-    context = Context(github=github_context("push", workflow="publish", ref="refs/tags/v1.0.0",
-                                            ref_name="v1.0.0"))
+    context = Context(
+        github=github_context("push", workflow="publish", ref="refs/tags/v1.0.0", ref_name="v1.0.0")
+    )
     runner = Runner(tmp_path, context, base_env=env, tool_dirs=[bin_dir])
     result = runner.run_job(Workflow(project.path / WORKFLOWS / "publish.yml"), "check")
     result.assert_success()
@@ -771,15 +994,20 @@ def test_release_assets_are_uploaded_to_a_release_created_for_a_bare_tag(
     (tmp_path / "release").mkdir()
     for name in ("model.joblib", "metrics.json", "model-card.md"):
         (tmp_path / "release" / name).write_text(name)
-    context = Context(github=github_context("push", workflow="publish", ref="refs/tags/v1.0.0",
-                                            ref_name="v1.0.0"))
+    context = Context(
+        github=github_context("push", workflow="publish", ref="refs/tags/v1.0.0", ref_name="v1.0.0")
+    )
     runner = Runner(tmp_path, context, base_env=env, tool_dirs=[bin_dir], allow_publish=True)
     runner.run_job(Workflow(project.path / WORKFLOWS / "publish.yml"), "release").assert_success()
     view, create, upload = (call["args"] for call in calls())
     assert view[:3] == ["release", "view", "v1.0.0"]
     assert create[:3] == ["release", "create", "v1.0.0"] and "--verify-tag" in create
     assert upload[:3] == ["release", "upload", "v1.0.0"] and upload[-1] == "--clobber"
-    assert sorted(Path(p).name for p in upload[3:-1]) == ["metrics.json", "model-card.md", "model.joblib"]
+    assert sorted(Path(p).name for p in upload[3:-1]) == [
+        "metrics.json",
+        "model-card.md",
+        "model.joblib",
+    ]
 
 
 # --------------------------------------------------------------------------
@@ -805,9 +1033,21 @@ def tools(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def git(cwd: Path, *args: str) -> str:
     result = subprocess.run(
-        ["git", "-c", "user.name=Tester", "-c", "user.email=tester@example.com",
-         "-c", "commit.gpgsign=false", *args],
-        cwd=cwd, capture_output=True, text=True, check=False)
+        [
+            "git",
+            "-c",
+            "user.name=Tester",
+            "-c",
+            "user.email=tester@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            *args,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, f"git {' '.join(args)}: {result.stderr}"
     return result.stdout.strip()
 
@@ -819,8 +1059,15 @@ def checkout(origin: Path, tmp_path: Path, name: str = "workspace") -> Path:
     return workspace
 
 
-def run(workspace: Path, tools: Path, workflow: str, job: str, github: dict,
-        extra_env: dict | None = None, **context: Any) -> JobResult:
+def run(
+    workspace: Path,
+    tools: Path,
+    workflow: str,
+    job: str,
+    github: dict,
+    extra_env: dict | None = None,
+    **context: Any,
+) -> JobResult:
     """Run one job of a baked workflow in ``workspace``, as GitHub would."""
     env = clean_env({"UV_PYTHON_DOWNLOADS": "never", **(extra_env or {})})
     runner = Runner(workspace, Context(github=github, **context), base_env=env, tool_dirs=[tools])
@@ -840,8 +1087,15 @@ def test_testing_jobs_pass_on_a_push_to_main(
     # test_gates.py runs the whole baked suite already; here the job's steps
     # (fresh .venv, PATH, `make test`) are proven on its end-to-end tests only.
     extra = {"PYTEST_ADDOPTS": "tests/test_pipeline.py"} if job == "tests" else {}
-    result = run(workspace, tools, "testing.yml", job, github, extra_env=extra,
-                 matrix={"python-version": LOCAL_PYTHON})
+    result = run(
+        workspace,
+        tools,
+        "testing.yml",
+        job,
+        github,
+        extra_env=extra,
+        matrix={"python-version": LOCAL_PYTHON},
+    )
     result.assert_success()
     if job == "tests":
         assert re.search(r"tests/test_pipeline\.py \.+", result.step("Run the tests").log)
@@ -851,14 +1105,53 @@ def test_testing_jobs_pass_on_a_push_to_main(
 
 
 @pytest.mark.slow
-def test_documentation_build_job_passes(baked_venv: Path, origin: Path, tools: Path,
-                                        tmp_path: Path) -> None:
+def test_documentation_build_job_passes(
+    baked_venv: Path, origin: Path, tools: Path, tmp_path: Path
+) -> None:
     workspace = checkout(origin, tmp_path)
     github = github_context("pull_request", workflow="documentation")
     result = run(workspace, tools, "documentation.yml", "build", github)
     result.assert_success()
     assert (workspace / "site" / "ci-cd" / "index.html").is_file()
     assert result.step("Keep the site for the deploy job").status == "skipped-if"
+
+
+@pytest.mark.slow
+def test_publish_gate_builds_the_release_assets(
+    baked_venv: Path, origin: Path, tools: Path, tmp_path: Path
+) -> None:
+    workspace = checkout(origin, tmp_path)
+    github = github_context(
+        "push",
+        sha=git(workspace, "rev-parse", "HEAD"),
+        workflow="publish",
+        ref="refs/tags/v0.1.0",
+        ref_name="v0.1.0",
+    )
+    runner = Runner(
+        workspace,
+        Context(github=github),
+        base_env=clean_env({"UV_PYTHON_DOWNLOADS": "never"}),
+        tool_dirs=[tools],
+    )
+    # The test suite is the tests job's (above) and test_gates.py's: skipped here.
+    result = runner.run_job(
+        Workflow(workspace / WORKFLOWS / "publish.yml"),
+        "gate",
+        only=lambda step: step.get("name") != "Run the tests",
+    )
+    result.assert_success()
+    assets = sorted(path.name for path in (workspace / "release").iterdir())
+    assert assets == [
+        "metrics.json",
+        "ml_project-0.1.0-py3-none-any.whl",
+        "ml_project-0.1.0.tar.gz",
+        "model-card.md",
+        "model.joblib",
+    ]
+    card = (workspace / "release" / "model-card.md").read_text()
+    assert card.startswith("# Model card") and "## Metrics of this release" in card
+    assert re.search(r"\| reports/metrics\.json\s*\| 0\.\d+", card), card
 
 
 def job_runs(workspace: Path, github: dict, workflow: str, job: str, needs: dict) -> bool:
@@ -890,8 +1183,9 @@ def test_training_and_the_pull_request_report(
 
     # 2. Merge what the propose job commits (its add-paths) into main.
     workflow = Workflow(workspace / WORKFLOWS / "train.yml")
-    proposal = next(s for s in workflow.job("propose")["steps"]
-                    if s.get("id") == "publish-pull-request")
+    proposal = next(
+        s for s in workflow.job("propose")["steps"] if s.get("id") == "publish-pull-request"
+    )
     git(workspace, "add", *proposal["with"]["add-paths"].split())
     staged = set(git(workspace, "diff", "--cached", "--name-only").splitlines())
     assert staged >= {"dvc.lock", "reports/metrics.json"}, staged

@@ -197,8 +197,9 @@ def _compare(operator: str, left: Any, right: Any) -> bool:
 class _Parser:
     """Recursive descent over GitHub's expression grammar."""
 
-    def __init__(self, text: str, resolve: Callable[[str], Any],
-                 functions: Mapping[str, Callable[..., Any]]) -> None:
+    def __init__(
+        self, text: str, resolve: Callable[[str], Any], functions: Mapping[str, Callable[..., Any]]
+    ) -> None:
         self.text = text
         self.tokens = _tokenize(text)
         self.position = 0
@@ -319,7 +320,9 @@ def _contains(search: Any, item: Any) -> bool:
 
 PURE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "contains": _contains,
-    "startswith": lambda text, prefix: to_text(text).casefold().startswith(to_text(prefix).casefold()),
+    "startswith": lambda text, prefix: to_text(text)
+    .casefold()
+    .startswith(to_text(prefix).casefold()),
     "endswith": lambda text, suffix: to_text(text).casefold().endswith(to_text(suffix).casefold()),
     "format": _format,
     "join": lambda items, separator=",": to_text(separator).join(
@@ -344,8 +347,10 @@ def uses_status_function(expression: str) -> bool:
     """True when an ``if:`` calls success(), failure(), cancelled() or always()."""
     tokens = _tokenize(expression)
     return any(
-        kind == "name" and text.lower() in STATUS_FUNCTIONS
-        and index + 1 < len(tokens) and tokens[index + 1] == ("op", "(")
+        kind == "name"
+        and text.lower() in STATUS_FUNCTIONS
+        and index + 1 < len(tokens)
+        and tokens[index + 1] == ("op", "(")
         for index, (kind, text) in enumerate(tokens)
     )
 
@@ -495,9 +500,16 @@ class Runner:
     actions. ``timeout`` bounds each step in seconds.
     """
 
-    def __init__(self, workspace: Path, context: Context, *, base_env: Mapping[str, str],
-                 tool_dirs: Iterable[Path] = (), allow_publish: bool = False,
-                 timeout: float = 900) -> None:
+    def __init__(
+        self,
+        workspace: Path,
+        context: Context,
+        *,
+        base_env: Mapping[str, str],
+        tool_dirs: Iterable[Path] = (),
+        allow_publish: bool = False,
+        timeout: float = 900,
+    ) -> None:
         self.workspace = Path(workspace)
         self.context = context
         self.base_env = dict(base_env)
@@ -507,8 +519,9 @@ class Runner:
 
     # -- expressions -------------------------------------------------------
 
-    def _resolver(self, env: Mapping[str, str], steps: Mapping[str, StepResult]
-                  ) -> Callable[[str], Any]:
+    def _resolver(
+        self, env: Mapping[str, str], steps: Mapping[str, StepResult]
+    ) -> Callable[[str], Any]:
         context = self.context
 
         def lookup(root: Any, parts: list[str], strict: bool, path: str) -> Any:
@@ -546,8 +559,11 @@ class Runner:
                 return lookup(context.needs, rest, False, path)
             if head == "steps":
                 data = {
-                    key: {"outputs": step.outputs, "outcome": step.outcome,
-                          "conclusion": step.conclusion}
+                    key: {
+                        "outputs": step.outputs,
+                        "outcome": step.outcome,
+                        "conclusion": step.conclusion,
+                    }
                     for key, step in steps.items()
                 }
                 return lookup(data, rest, False, path)
@@ -555,25 +571,37 @@ class Runner:
 
         return resolve
 
-    def evaluate(self, expression: str, *, env: Mapping[str, str] | None = None,
-                 steps: Mapping[str, StepResult] | None = None,
-                 status: str = "success") -> Any:
+    def evaluate(
+        self,
+        expression: str,
+        *,
+        env: Mapping[str, str] | None = None,
+        steps: Mapping[str, StepResult] | None = None,
+        status: str = "success",
+    ) -> Any:
         """Evaluate one expression (without ``${{ }}``).
 
         ``status`` is the job's state so far (``success`` or ``failure``) for the
         status functions.
         """
         functions = dict(PURE_FUNCTIONS)
-        functions.update({
-            "success": lambda: status == "success",
-            "failure": lambda: status == "failure",
-            "cancelled": lambda: False,
-            "always": lambda: True,
-        })
+        functions.update(
+            {
+                "success": lambda: status == "success",
+                "failure": lambda: status == "failure",
+                "cancelled": lambda: False,
+                "always": lambda: True,
+            }
+        )
         return _Parser(expression, self._resolver(env or {}, steps or {}), functions).parse()
 
-    def interpolate(self, text: Any, *, env: Mapping[str, str] | None = None,
-                    steps: Mapping[str, StepResult] | None = None) -> str:
+    def interpolate(
+        self,
+        text: Any,
+        *,
+        env: Mapping[str, str] | None = None,
+        steps: Mapping[str, StepResult] | None = None,
+    ) -> str:
         """Replace every ``${{ expr }}`` in ``text`` by its value, as GitHub does."""
         if not isinstance(text, str):
             return to_text(text)
@@ -583,14 +611,21 @@ class Runner:
             if end == -1:
                 raise ExpressionError(f"unterminated expression in {text!r}")
             parts.append(text[position:start])
-            parts.append(to_text(self.evaluate(text[start + 3:end].strip(), env=env, steps=steps)))
+            parts.append(
+                to_text(self.evaluate(text[start + 3 : end].strip(), env=env, steps=steps))
+            )
             position = end + 2
         parts.append(text[position:])
         return "".join(parts)
 
-    def condition(self, expression: Any, *, env: Mapping[str, str] | None = None,
-                  steps: Mapping[str, StepResult] | None = None,
-                  status: str = "success") -> bool:
+    def condition(
+        self,
+        expression: Any,
+        *,
+        env: Mapping[str, str] | None = None,
+        steps: Mapping[str, StepResult] | None = None,
+        status: str = "success",
+    ) -> bool:
         """Evaluate an ``if:`` (absent = success(); no status function = success() && ...)."""
         if expression is None:
             return status == "success"
@@ -608,10 +643,14 @@ class Runner:
         needs = [needs] if isinstance(needs, str) else list(needs)
         missing = [need for need in needs if need not in self.context.needs]
         if missing:
-            raise ExpressionError(f"job {job_id} needs {missing}: give their results in context.needs")
-        status = "success" if all(
-            self.context.needs[need].get("result") == "success" for need in needs
-        ) else "failure"
+            raise ExpressionError(
+                f"job {job_id} needs {missing}: give their results in context.needs"
+            )
+        status = (
+            "success"
+            if all(self.context.needs[need].get("result") == "success" for need in needs)
+            else "failure"
+        )
         return self.condition(job.get("if"), status=status)
 
     # -- running -----------------------------------------------------------
@@ -626,8 +665,9 @@ class Runner:
             raise ExpressionError(f"unsupported shell {shell!r}")
         return shlex.split(template)
 
-    def _working_directory(self, job: dict[str, Any], workflow: Workflow,
-                           step: dict[str, Any]) -> Path:
+    def _working_directory(
+        self, job: dict[str, Any], workflow: Workflow, step: dict[str, Any]
+    ) -> Path:
         directory = step.get("working-directory")
         for defaults in (job.get("defaults", {}), workflow.data.get("defaults", {})):
             if directory is None:
@@ -643,14 +683,30 @@ class Runner:
             "RUNNER_TEMP": str(temp),
             "RUNNER_OS": str(self.context.runner.get("os", "Linux")),
         }
-        for key in ("repository", "event_name", "ref", "ref_name", "sha", "base_ref",
-                    "head_ref", "run_id", "server_url", "workflow", "actor"):
+        for key in (
+            "repository",
+            "event_name",
+            "ref",
+            "ref_name",
+            "sha",
+            "base_ref",
+            "head_ref",
+            "run_id",
+            "server_url",
+            "workflow",
+            "actor",
+        ):
             if key in github:
                 env[f"GITHUB_{key.upper()}"] = to_text(github[key])
         return env
 
-    def run_job(self, workflow: Workflow, job_id: str, *,
-                only: Callable[[dict[str, Any]], bool] | None = None) -> JobResult:
+    def run_job(
+        self,
+        workflow: Workflow,
+        job_id: str,
+        *,
+        only: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> JobResult:
         """Run one job's steps in order; ``only`` keeps just the steps it accepts.
 
         The job's own ``if:`` is not checked here (see :meth:`job_condition`):
@@ -664,8 +720,11 @@ class Runner:
             summary_file = temp / "step_summary.md"
             summary_file.touch()
             env: dict[str, str] = {}
-            base = {**self.base_env, **self._github_env(temp),
-                    "GITHUB_STEP_SUMMARY": str(summary_file)}
+            base = {
+                **self.base_env,
+                **self._github_env(temp),
+                "GITHUB_STEP_SUMMARY": str(summary_file),
+            }
             extra_path: list[str] = list(self.tool_dirs)
             # Workflow and job env are evaluated once, at the start of the job.
             for source in (workflow.data.get("env", {}), job.get("env", {})):
@@ -683,8 +742,9 @@ class Runner:
                     record.status = "filtered"
                     continue
                 step_env = {**env}
-                if not self.condition(step.get("if"), env=step_env, steps=steps_by_key,
-                                      status=result.result):
+                if not self.condition(
+                    step.get("if"), env=step_env, steps=steps_by_key, status=result.result
+                ):
                     record.status = "skipped-if"
                     continue
                 if "uses" in step:
@@ -695,14 +755,19 @@ class Runner:
                     continue
                 for key, value in (step.get("env") or {}).items():
                     step_env[key] = self.interpolate(value, env=step_env, steps=steps_by_key)
-                self._run_step(job, workflow, step, record, temp, base, step_env,
-                               extra_path, steps_by_key, env)
+                self._run_step(
+                    job, workflow, step, record, temp, base, step_env, extra_path, steps_by_key, env
+                )
                 continue_on_error = step.get("continue-on-error", False)
                 if isinstance(continue_on_error, str):
-                    continue_on_error = truthy(self.evaluate(
-                        strip_braces(continue_on_error), env=step_env, steps=steps_by_key))
+                    continue_on_error = truthy(
+                        self.evaluate(
+                            strip_braces(continue_on_error), env=step_env, steps=steps_by_key
+                        )
+                    )
                 record.conclusion = (
-                    "success" if record.outcome == "failure" and continue_on_error
+                    "success"
+                    if record.outcome == "failure" and continue_on_error
                     else record.outcome
                 )
                 if record.conclusion == "failure":
@@ -712,14 +777,24 @@ class Runner:
             result.summary = summary_file.read_text(encoding="utf-8")
         return result
 
-    def _run_step(self, job: dict[str, Any], workflow: Workflow, step: dict[str, Any],
-                  record: StepResult, temp: Path, base: dict[str, str],
-                  step_env: dict[str, str], extra_path: list[str],
-                  steps_by_key: dict[str, StepResult], job_env: dict[str, str]) -> None:
+    def _run_step(
+        self,
+        job: dict[str, Any],
+        workflow: Workflow,
+        step: dict[str, Any],
+        record: StepResult,
+        temp: Path,
+        base: dict[str, str],
+        step_env: dict[str, str],
+        extra_path: list[str],
+        steps_by_key: dict[str, StepResult],
+        job_env: dict[str, str],
+    ) -> None:
         """Run one ``run:`` step and apply its command files."""
         script = temp / f"step-{record.index}.sh"
-        script.write_text(self.interpolate(step["run"], env=step_env, steps=steps_by_key),
-                          encoding="utf-8")
+        script.write_text(
+            self.interpolate(step["run"], env=step_env, steps=steps_by_key), encoding="utf-8"
+        )
         files = {}
         for variable in ("GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH"):
             files[variable] = temp / f"{variable.lower()}-{record.index}"
@@ -731,9 +806,14 @@ class Runner:
         started = time.monotonic()
         try:
             completed = subprocess.run(
-                command, cwd=self._working_directory(job, workflow, step), env=process_env,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                timeout=timeout, check=False,
+                command,
+                cwd=self._working_directory(job, workflow, step),
+                env=process_env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=timeout,
+                check=False,
             )
             record.returncode, record.log = completed.returncode, completed.stdout
         except subprocess.TimeoutExpired as error:
@@ -743,6 +823,9 @@ class Runner:
         record.outcome = "success" if record.returncode == 0 else "failure"
         record.outputs = parse_command_file(files["GITHUB_OUTPUT"].read_text(encoding="utf-8"))
         job_env.update(parse_command_file(files["GITHUB_ENV"].read_text(encoding="utf-8")))
-        added = [line.strip() for line in files["GITHUB_PATH"].read_text(encoding="utf-8").splitlines()
-                 if line.strip()]
+        added = [
+            line.strip()
+            for line in files["GITHUB_PATH"].read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
         extra_path[:0] = list(reversed(added))
