@@ -15,6 +15,20 @@ from cookiecutter.main import cookiecutter
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 CONTEXT: dict = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
 CACHE_DIR = TEMPLATE_DIR / ".cache"
+# DVC remote settings that hold secrets: none may ever appear in .dvc/config.
+CREDENTIAL_KEYS = (
+    "access_key_id",
+    "secret_access_key",
+    "session_token",
+    "password",
+    "connection_string",
+    "account_key",
+    "sas_token",
+    "client_secret",
+    "keyfile",
+    "credentialpath",
+    "gdrive_client_secret",
+)
 PRE_COMMIT_HOME = CACHE_DIR / "pre-commit"
 
 
@@ -62,9 +76,14 @@ def combination_id(answers: dict) -> str:
     return "-".join(str(answers[k]).lower() for k in sorted(answers))
 
 
+# Set by the test run itself (the outer virtualenv, `make test`'s own make):
+# a user running the baked project's commands in a shell has none of them.
+OUTER_VARIABLES = {"VIRTUAL_ENV", "PYTHONHOME", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES"}
+
+
 def clean_env(extra: dict | None = None) -> dict:
-    """os.environ without the outer virtualenv, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONHOME"}}
+    """os.environ without what the outer test run set, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in OUTER_VARIABLES}
     env["DVC_NO_ANALYTICS"] = "1"
     env["PRE_COMMIT_HOME"] = str(PRE_COMMIT_HOME)
     env.update(extra or {})

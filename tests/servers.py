@@ -63,6 +63,20 @@ def stop_process(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
+def start_server(command: list[str], port: int, log: Path) -> subprocess.Popen:
+    """Start a server process logging to ``log``; return once it listens on ``port``."""
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+    try:
+        wait_for_port(port, process, log)
+    except BaseException:
+        stop_process(process)
+        raise
+    return process
+
+
 class StaticHTTPServer:
     """Serve ``directory`` over plain HTTP on loopback; GET and HEAD only."""
 
@@ -110,20 +124,9 @@ class S3Server:
 
     def __enter__(self) -> S3Server:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        log = self.workdir / "moto.log"
         executable = Path(sys.executable).with_name("moto_server")
-        with log.open("w") as output:
-            self._process = subprocess.Popen(
-                [str(executable), "-H", LOOPBACK, "-p", str(self.port)],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        try:
-            wait_for_port(self.port, self._process, log)
-        except BaseException:
-            stop_process(self._process)
-            raise
+        command = [str(executable), "-H", LOOPBACK, "-p", str(self.port)]
+        self._process = start_server(command, self.port, self.workdir / "moto.log")
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -230,20 +233,9 @@ class SSHServer:
 
     def __enter__(self) -> SSHServer:
         self._write_keys_and_config()
-        log = self.workdir / "sshd.log"
-        with log.open("w") as output:
-            # -D: stay in the foreground (this handle can stop it); -e: log to the file.
-            self._process = subprocess.Popen(
-                [str(sshd_path()), "-D", "-e", "-f", str(self.config)],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        try:
-            wait_for_port(self.port, self._process, log)
-        except BaseException:
-            stop_process(self._process)
-            raise
+        # -D: stay in the foreground (this handle can stop it); -e: log to the file.
+        command = [str(sshd_path()), "-D", "-e", "-f", str(self.config)]
+        self._process = start_server(command, self.port, self.workdir / "sshd.log")
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import Baked, bake, bake_cli, combination_id, combinations, option_values
+from helpers import (
+    CREDENTIAL_KEYS,
+    Baked,
+    bake,
+    bake_cli,
+    combination_id,
+    combinations,
+    option_values,
+)
 
 COMBINATIONS = [pytest.param(c, id=combination_id(c)) for c in combinations()]
 
@@ -79,17 +87,6 @@ ONLY_WHEN = {
 # Opening delimiters (and "%}"): a lone "}}" is ordinary Python or JSON.
 JINJA_LEFTOVER = re.compile(r"\{%|%\}|\{\{|\{#")
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
-CREDENTIAL_KEYS = (
-    "access_key_id",
-    "secret_access_key",
-    "session_token",
-    "password",
-    "connection_string",
-    "credentialpath",
-    "gdrive_client_secret",
-    "account_key",
-    "sas_token",
-)
 
 
 def expected_files(answers: dict, package: str) -> set[str]:

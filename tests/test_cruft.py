@@ -378,26 +378,16 @@ def test_conflicts_are_reported_and_fail_the_workflow(
     assert job.step("conflicts").outcome == "failure"
     assert "./Makefile.rej" in job.step("conflicts").log
 
-    # And the pre-commit hook refuses to commit it.
-    hook = subprocess.run(
-        [str(BIN / "pre-commit"), "run", "forbid-rej-files", "--files", "Makefile.rej"],
-        cwd=shallow,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    # And the pre-commit hook refuses to commit it (and only it).
+    def rej_hook(path: str) -> subprocess.CompletedProcess:
+        command = [str(BIN / "pre-commit"), "run", "forbid-rej-files", "--files", path]
+        return subprocess.run(
+            command, cwd=shallow, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    hook = rej_hook("Makefile.rej")
     assert hook.returncode == 1 and "Failed" in hook.stdout, hook.stdout + hook.stderr
-    hook = subprocess.run(
-        [str(BIN / "pre-commit"), "run", "forbid-rej-files", "--files", "Makefile"],
-        cwd=shallow,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    hook = rej_hook("Makefile")
     assert hook.returncode == 0, hook.stdout + hook.stderr
 
 

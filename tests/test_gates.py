@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import sys
 from pathlib import Path
@@ -33,8 +34,8 @@ def test_pre_commit_passes_and_changes_nothing(project: Baked) -> None:
 
 def test_baked_test_suite_passes(project: Baked) -> None:
     result = project.make("test")
-    summary = result.stdout.strip().splitlines()[-1]
-    assert " passed" in summary and "failed" not in summary and "error" not in summary
+    summary = re.findall(r"^=+ (.*) in [\d.]+s", result.stdout, re.MULTILINE)[-1]
+    assert re.fullmatch(r"\d+ passed", summary), summary
 
 
 def test_dvc_pipeline_runs_end_to_end(project: Baked) -> None:

@@ -31,22 +31,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import Baked, bake, bake_cli, clean_env
+from helpers import CREDENTIAL_KEYS, Baked, bake, bake_cli, clean_env
 from servers import S3Server, SSHServer, StaticHTTPServer, sshd_unavailable
 
 SLUG = "ml-project"  # the default project_slug
-CREDENTIAL_KEYS = (
-    "access_key_id",
-    "secret_access_key",
-    "session_token",
-    "password",
-    "connection_string",
-    "account_key",
-    "sas_token",
-    "client_secret",
-    "keyfile",
-    "credentialpath",
-)
 IDENTITY = ["-c", "user.name=Remote Tester", "-c", "user.email=remote@example.com"]
 
 

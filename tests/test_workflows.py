@@ -297,7 +297,8 @@ def test_rendered_expressions_survive_and_nothing_is_left_of_jinja(baked, answer
             check_syntax(expression)
     dependabot = yaml.safe_load(baked(answers).read(".github/dependabot.yml"))
     ecosystems = {update["package-ecosystem"] for update in dependabot["updates"]}
-    assert ecosystems == {"github-actions", "pip"}
+    serving = {"docker"} if answers.get("serving", True) else set()
+    assert ecosystems == {"github-actions", "pip"} | serving
 
 
 @pytest.mark.parametrize("answers", ANSWERS)
