@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from helpers import bake_cli, clean_env
+from helpers import Baked, bake_cli, clean_env
 
 REFUSED = [
     # (answers, field named in the error, part of the rule)
@@ -89,16 +91,18 @@ def test_injection_in_an_answer_stays_data(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
-def _path_without(tool: str, tmp_path: Path) -> str:
-    """A PATH whose directories hold everything but ``tool``."""
+def _path_without(tool: str, tmp_path: Path, *more: str) -> str:
+    """A PATH whose directories hold everything but ``tool`` (and ``more``)."""
     shadow = tmp_path / "bin"
     shadow.mkdir()
-    for directory in os.environ["PATH"].split(os.pathsep):
+    # The test tools' directory too, so that dvc and pre-commit would be found.
+    directories = [str(Path(sys.executable).parent), *os.environ["PATH"].split(os.pathsep)]
+    for directory in directories:
         if not os.path.isdir(directory):
             continue
         for name in os.listdir(directory):
             target = shadow / name
-            if name != tool and not target.exists():
+            if name not in (tool, *more) and not target.exists():
                 target.symlink_to(os.path.join(directory, name))
     return str(shadow)
 
@@ -156,3 +160,26 @@ def test_default_branch_master_still_gives_main(tmp_path: Path) -> None:
     )
     assert branch.stdout.strip() == "main"
     assert config.read_text() == "[init]\n\tdefaultBranch = master\n"
+
+
+def test_bake_needs_neither_dvc_nor_pre_commit_and_removes_the_same_files(
+    tmp_path: Path, baked_venv: Path
+) -> None:
+    """The hooks never call dvc or pre-commit (pipx users may lack them), and which
+    files are removed depends only on the answers, not on the tools found."""
+    tools = baked_venv / "bin"
+    with_path = f"{tools}{os.pathsep}{os.environ['PATH']}"
+    assert shutil.which("dvc", path=with_path) and shutil.which("pre-commit", path=with_path)
+    with_tools = bake_cli(tmp_path / "with", "serving=false", env=clean_env({"PATH": with_path}))
+    assert with_tools.returncode == 0, with_tools.stderr
+
+    without_path = _path_without("dvc", tmp_path, "pre-commit")
+    assert not shutil.which("dvc", path=without_path)
+    assert not shutil.which("pre-commit", path=without_path)
+    without = bake_cli(tmp_path / "without", "serving=false", env=clean_env({"PATH": without_path}))
+    assert without.returncode == 0, without.stderr
+    assert "WARNING" not in without.stderr
+    assert (
+        Baked(tmp_path / "without" / "ml-project").files()
+        == Baked(tmp_path / "with" / "ml-project").files()
+    )
