@@ -39,6 +39,7 @@ ALWAYS = {
     ".github/workflows/train.yml",
     ".gitignore",
     ".pre-commit-config.yaml",
+    ".python-version",
     "LICENSE",
     "Makefile",
     "README.md",
@@ -201,6 +202,8 @@ def test_pyproject_follows_answers(baked: dict[str, Baked], answers: dict) -> No
     project = baked[combination_id(answers)]
     pyproject = tomllib.loads(project.read("pyproject.toml"))
     assert pyproject["project"]["requires-python"] == f">={answers['python_version']}"
+    # uv (`make setup`) creates .venv with the oldest supported Python, not a random one.
+    assert project.read(".python-version") == f"{answers['python_version']}\n"
     expected_license = (
         "LicenseRef-Proprietary" if answers["license"] == "Proprietary" else answers["license"]
     )

@@ -484,6 +484,13 @@ def test_a_cookiecutter_project_can_be_linked(
     assert baked.returncode == 0, baked.stderr
     project = tmp_path / SLUG
 
+    # Not linked yet: the weekly job warns how to link and proposes nothing.
+    unlinked = run_job(project, env, "update", secrets={"TEMPLATE_UPDATE_TOKEN": "token"})
+    assert unlinked.result == "success", unlinked.describe()
+    assert unlinked.outputs["outdated"] == "false"
+    assert "not linked to its template" in unlinked.step("check").log
+    assert "Apply the update" not in unlinked.ran()
+
     # Linked with the wrong answers (the defaults), cruft diff shows it.
     cruft(env, project, "link", "--no-input", str(template.path))
     wrong = cruft(env, project, "diff", "--exit-code", check=False)

@@ -8,8 +8,6 @@ The pipeline has one module per step, each runnable on its own:
 * ``evaluate`` - score the model on the test set and write metrics and plots
 * ``predict``  - load the saved model and predict on new rows
 * ``cli``      - the ``python -m <package>`` command line that DVC calls
-
-When the project serves its model, ``serve`` holds the HTTP app.
 """
 
 __version__ = "0.1.0"

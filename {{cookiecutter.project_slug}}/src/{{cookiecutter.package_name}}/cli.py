@@ -113,7 +113,10 @@ def run_predict(args: argparse.Namespace, params: Params) -> int:
     frame = read_csv(args.input)
     result = predict(model, frame)
     if args.output is None:
-        result.to_csv(sys.stdout, index=False)
+        try:
+            result.to_csv(sys.stdout, index=False)
+        except BrokenPipeError:  # the reader stopped early (`... | head`): fine
+            sys.stderr.close()
     else:
         write_csv(result, Path(args.output))
         print(f"Wrote {len(result)} predictions to {args.output}")

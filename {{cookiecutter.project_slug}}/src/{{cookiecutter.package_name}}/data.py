@@ -8,9 +8,9 @@
 * an ``http://`` or ``https://`` URL of a CSV file.
 
 Column names are converted to snake_case (``mean radius`` -> ``mean_radius``)
-so that they are valid identifiers everywhere: in pandas, in JSON requests to
-the model server and in DVC plots. ``data.target`` names the label column after
-this conversion; the label must hold only 0 and 1.
+so that they are valid identifiers everywhere: in pandas, in JSON and in DVC
+plots. ``data.target`` names the label column after this conversion; the
+label must hold only 0 and 1.
 
 Problems with the data raise ``DataError`` with a message that says what
 is wrong and where.

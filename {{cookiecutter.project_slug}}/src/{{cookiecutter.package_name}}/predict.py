@@ -1,7 +1,7 @@
 """Load the trained model and predict on new rows.
 
 This is the code that everything downstream uses: the ``predict`` command,
-the evaluation step and, when there is one, the model server. The model file
+the evaluation step and anything built on the model. The model file
 remembers the names of the feature columns it was trained on
 (``feature_names_in_``), so the input only needs those columns, in any order;
 other columns are ignored.
