@@ -1,0 +1,39 @@
+"""Every option combination passes its own linters and strict docs build, as baked.
+
+tests/test_gates.py runs every gate on the default bake; here each combination
+runs the gates that its answers change (Jinja whitespace, conditional docs and
+code), and the baked test suite runs where serving is off (its code differs most).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from helpers import Baked, bake, combination_id, combinations
+
+pytestmark = pytest.mark.slow
+
+COMBINATIONS = [pytest.param(c, id=combination_id(c)) for c in combinations()]
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS)
+def test_linters_pass_and_change_nothing_and_docs_build(
+    tmp_path: Path, baked_venv: Path, answers: dict
+) -> None:
+    project = bake(tmp_path, venv=baked_venv, **answers)
+    project.make("lint")
+    assert project.run("git", "status", "--porcelain").stdout == ""
+    project.make("docs")
+    assert (project.path / "site" / "api" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("answers", [p for p in COMBINATIONS if p.values[0]["serving"] is False])
+def test_baked_tests_pass_without_serving(tmp_path: Path, baked_venv: Path, answers: dict) -> None:
+    project: Baked = bake(tmp_path, venv=baked_venv, **answers)
+    result = project.make("test")
+    summary = re.findall(r"^=+ (.*) in [\d.]+s", result.stdout, re.MULTILINE)[-1]
+    assert re.fullmatch(r"\d+ passed", summary), summary
+    assert not (project.path / "tests" / "test_serve.py").exists()
