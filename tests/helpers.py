@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -196,6 +197,12 @@ def bake_cli(
 # Extra packages in the shared virtualenv beyond the baked project's own
 # dependencies: the DVC plugins for the remotes that the tests exercise for real.
 BAKED_VENV_EXTRAS = ("dvc[s3,ssh]>=3.50",)
+
+
+def assert_pytest_passed(output: str) -> None:
+    """pytest's closing line says only "N passed": no failure, error or skip."""
+    summary = re.findall(r"^=+ (.*) in [\d.]+s", output, re.MULTILINE)[-1]
+    assert re.fullmatch(r"\d+ passed", summary), summary
 
 
 def uv() -> str:

@@ -7,12 +7,11 @@ code), and the baked test suite runs where serving is off (its code differs most
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from helpers import Baked, bake, combination_id, combinations
+from helpers import Baked, assert_pytest_passed, bake, combination_id, combinations
 
 pytestmark = pytest.mark.slow
 
@@ -34,6 +33,5 @@ def test_linters_pass_and_change_nothing_and_docs_build(
 def test_baked_tests_pass_without_serving(tmp_path: Path, baked_venv: Path, answers: dict) -> None:
     project: Baked = bake(tmp_path, venv=baked_venv, **answers)
     result = project.make("test")
-    summary = re.findall(r"^=+ (.*) in [\d.]+s", result.stdout, re.MULTILINE)[-1]
-    assert re.fullmatch(r"\d+ passed", summary), summary
+    assert_pytest_passed(result.stdout)
     assert not (project.path / "tests" / "test_serve.py").exists()
