@@ -31,6 +31,7 @@ KEEP_ONLY_WHEN: dict[str, dict[str, tuple]] = {
     ".dockerignore": {"serving": (True,)},
     "docs/serving.md": {"serving": (True,)},
     "fly.toml": {"deploy_target": ("fly",)},
+    ".github/actions/deploy": {"deploy_target": ("fly", "cloud-run")},
 }
 
 FIRST_COMMIT_MESSAGE = "Initial commit from the ml-cicd template"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Baked, bake, ensure_baked_venv
+from cruft_support import BIN, Template, copy_template
+from helpers import Baked, bake, clean_env, ensure_baked_venv
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -43,3 +44,22 @@ def default_project(tmp_path_factory: pytest.TempPathFactory, baked_venv: Path) 
 def fresh_project(tmp_path: Path, baked_venv: Path) -> Baked:
     """A default bake of this test's own, free to modify."""
     return bake(tmp_path, venv=baked_venv)
+
+
+@pytest.fixture(scope="module")
+def temp_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The TMPDIR of every cruft and cookiecutter command of one test module."""
+    return tmp_path_factory.mktemp("tmpdir")
+
+
+@pytest.fixture(scope="module")
+def env(temp_root: Path) -> dict:
+    """A user's environment: the test tools on PATH, a private temp directory."""
+    base = clean_env()
+    return clean_env({"TMPDIR": str(temp_root), "PATH": f"{BIN}:{base['PATH']}"})
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """A git copy of the template at commit A (cruft_support.Template)."""
+    return copy_template(tmp_path_factory.mktemp("template") / "ml-cicd")

@@ -19,6 +19,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -177,16 +178,31 @@ def sshd_unavailable() -> str | None:
 
 
 class SSHServer:
-    """A private sshd on loopback that lets the current user in with a throwaway key."""
+    """A private sshd on loopback that lets one user in with a throwaway key.
 
-    def __init__(self, workdir: Path) -> None:
+    The user is the current one unless ``user`` names another (which needs root:
+    only root's sshd can log in as someone else).
+    """
+
+    def __init__(self, workdir: Path, user: str | None = None) -> None:
         self.workdir = workdir
         self.port = free_port()
-        self.user = getpass.getuser()
+        self.user = user or getpass.getuser()
         self.host_key = workdir / "ssh_host_ed25519_key"
         self.client_key = workdir / "client_ed25519_key"
         self.config = workdir / "sshd_config"
         self._process: subprocess.Popen | None = None
+        self._shared: Path | None = None
+
+    def shared_dir(self) -> Path:
+        """A folder the server's user can reach: the workdir, or for another user
+        a world-traversable one beside it (pytest's temp folders are private)."""
+        if self.user == getpass.getuser():
+            return self.workdir
+        if self._shared is None:
+            self._shared = Path(tempfile.mkdtemp(prefix="sshd-shared-"))
+            self._shared.chmod(0o755)
+        return self._shared
 
     def known_hosts_line(self, key: Path | None = None) -> str:
         """The ``known_hosts`` entry of this server (``[host]:port`` form).
@@ -205,9 +221,9 @@ class SSHServer:
                 check=True,
                 capture_output=True,
             )
-        authorized = self.workdir / "authorized_keys"
+        authorized = self.shared_dir() / "authorized_keys"
         authorized.write_text(self.client_key.with_suffix(".pub").read_text())
-        authorized.chmod(0o600)
+        authorized.chmod(0o644 if self.user != getpass.getuser() else 0o600)
         self.config.write_text(
             "\n".join(
                 [
@@ -241,3 +257,5 @@ class SSHServer:
     def __exit__(self, *exc_info: object) -> None:
         if self._process is not None:
             stop_process(self._process)
+        if self._shared is not None:
+            shutil.rmtree(self._shared, ignore_errors=True)

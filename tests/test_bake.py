@@ -31,6 +31,8 @@ ALWAYS = {
     ".dvcignore",
     ".flake8",
     ".gitattributes",
+    ".github/actions/dvc-remote/action.yml",
+    ".github/actions/propose/action.yml",
     ".github/dependabot.yml",
     ".github/workflows/documentation.yml",
     ".github/workflows/publish.yml",
@@ -82,7 +84,8 @@ ONLY_WHEN = {
         "src/{pkg}/serve.py",
         "tests/test_serve.py",
     },
-    ("deploy_target", "fly"): {"fly.toml"},
+    ("deploy_target", "fly"): {"fly.toml", ".github/actions/deploy/action.yml"},
+    ("deploy_target", "cloud-run"): {".github/actions/deploy/action.yml"},
 }
 
 # Opening delimiters (and "%}"): a lone "}}" is ordinary Python or JSON.

@@ -153,6 +153,7 @@ def test_main_reports_every_broken_rule(tmp_path: Path, capsys: pytest.CaptureFi
 def test_removal_table(post: ModuleType, overrides: dict, removed: set) -> None:
     context = {**answers(), **overrides}
     expected = removed | ({"fly.toml"} if context["deploy_target"] != "fly" else set())
+    expected |= {".github/actions/deploy"} if context["deploy_target"] == "none" else set()
     assert set(post.paths_to_remove(context)) == expected
 
 

@@ -19,6 +19,7 @@ from {{ cookiecutter.package_name }}.config import (
     load_params,
 )
 from {{ cookiecutter.package_name }}.data import (
+    ingest,
     load_raw,
     prepare,
 )
@@ -37,6 +38,7 @@ BUNDLED_SOURCE = "sklearn:breast_cancer"
 def output_paths(root: Path) -> dict[str, str]:
     """The ``paths`` section of params.yaml, with every file under ``root``."""
     return {
+        "raw": str(root / "data" / "raw.csv"),
         "train": str(root / "data" / "train.csv"),
         "test": str(root / "data" / "test.csv"),
         "model": str(root / "models" / "model.joblib"),
@@ -93,7 +95,8 @@ def params(params_file: Path) -> Params:
 
 @pytest.fixture
 def prepared_params(params: Params) -> Params:
-    """``params`` after the prepare step has written the train/test CSVs."""
+    """``params`` after the ingest and prepare steps wrote the train/test CSVs."""
+    ingest(params)
     prepare(params)
     return params
 

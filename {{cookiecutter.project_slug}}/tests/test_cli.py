@@ -57,7 +57,7 @@ def test_predict_requires_input(capsys: pytest.CaptureFixture[str]) -> None:
 def test_pipeline_commands_succeed(
     capsys: pytest.CaptureFixture[str], params_file: Path, params: Params
 ) -> None:
-    for command in ("prepare", "train", "evaluate"):
+    for command in ("ingest", "prepare", "train", "evaluate"):
         code, out, err = run(capsys, command, "--params", str(params_file))
         assert (code, err) == (0, ""), command
         assert "Wrote" in out
@@ -140,7 +140,7 @@ def test_bad_data_source_is_reported(
     params_dict["data"]["source"] = "data/raw/missing.csv"
     bad_file = write_params(params_dict)
 
-    code, out, err = run(capsys, "prepare", "--params", str(bad_file))
+    code, out, err = run(capsys, "ingest", "--params", str(bad_file))
 
     assert code == 2
     assert err == "error: data file not found: data/raw/missing.csv\n"

@@ -15,6 +15,7 @@ from {{ cookiecutter.package_name }}.config import (
 from {{ cookiecutter.package_name }}.data import (
     MIN_ROWS,
     DataError,
+    ingest,
     load_prepared,
     load_raw,
     normalise_columns,
@@ -192,7 +193,19 @@ def test_split_is_stratified_and_repeatable(breast_cancer: pd.DataFrame) -> None
     assert test.index.equals(test_again.index)
 
 
+def test_ingest_writes_the_same_snapshot_for_the_same_data(params: Params) -> None:
+    first = ingest(params).read_bytes()
+    assert ingest(params).read_bytes() == first
+    assert pd.read_csv(params.paths.raw).shape == (569, 31)
+
+
+def test_prepare_needs_the_snapshot(params: Params) -> None:
+    with pytest.raises(DataError, match="run `dvc repro`"):
+        prepare(params)
+
+
 def test_prepare_writes_train_and_test_csv(params: Params) -> None:
+    ingest(params)
     train_path, test_path = prepare(params)
 
     train = pd.read_csv(train_path)

@@ -22,6 +22,7 @@ from {{ cookiecutter.package_name }}.config import (
     load_params,
 )
 from {{ cookiecutter.package_name }}.data import (
+    ingest,
     prepare,
 )
 from {{ cookiecutter.package_name }}.evaluate import (
@@ -49,6 +50,7 @@ def project_params(
 @pytest.fixture(scope="module")
 def metrics(project_params: Params) -> dict[str, float]:
     """Test-set metrics of a model trained exactly as `dvc repro` trains it."""
+    ingest(project_params)
     prepare(project_params)
     train(project_params)
     return evaluate(project_params)

@@ -44,7 +44,7 @@ def test_pipeline_runs_end_to_end(
     params_file.write_text(yaml.safe_dump(settings), encoding="utf-8")
     paths = {name: Path(value) for name, value in settings["paths"].items()}
 
-    for command in ("prepare", "train", "evaluate", "gate"):
+    for command in ("ingest", "prepare", "train", "evaluate", "gate"):
         result = run_command(tmp_path, command, "--params", str(params_file))
         assert result.returncode == 0, f"{command} failed:\n{result.stderr}"
 

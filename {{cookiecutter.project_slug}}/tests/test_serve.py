@@ -21,6 +21,7 @@ from {{ cookiecutter.package_name }}.config import (
     parse_params,
 )
 from {{ cookiecutter.package_name }}.data import (
+    ingest,
     prepare,
 )
 from {{ cookiecutter.package_name }}.evaluate import (
@@ -57,8 +58,9 @@ def served_settings(
 
 @pytest.fixture(scope="module")
 def served_params(served_settings: dict[str, Any]) -> Params:
-    """``served_settings`` after the prepare, train and evaluate steps."""
+    """``served_settings`` after the ingest, prepare, train and evaluate steps."""
     params = parse_params(served_settings)
+    ingest(params)
     prepare(params)
     train(params)
     evaluate(params)

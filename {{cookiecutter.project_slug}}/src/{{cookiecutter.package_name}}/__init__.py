@@ -10,4 +10,10 @@ The pipeline has one module per step, each runnable on its own:
 * ``cli``      - the ``python -m <package>`` command line that DVC calls
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    # Set from the git tag when the package is built (hatch-vcs, pyproject.toml).
+    __version__ = version({{ cookiecutter.project_slug | tojson }})
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"

@@ -2,7 +2,8 @@
 
 Commands:
 
-* ``prepare``  - load and validate the raw data, write the train/test split
+* ``ingest``   - write a snapshot of the raw data (``data.source``)
+* ``prepare``  - validate the snapshot, write the train/test split
 * ``train``    - fit the model and save it
 * ``evaluate`` - score the model, write the metrics and plot data
 * ``gate``     - fail (exit 1) when a metric is below its minimum in params.yaml
@@ -11,7 +12,7 @@ Commands:
 * ``serve``    - serve the model over HTTP (needs the ``serve`` extra)
 {% endif %}
 
-DVC runs the first three (see ``dvc.yaml``); CI runs ``gate`` after them.
+DVC runs the first four (see ``dvc.yaml``); CI runs ``gate`` after them.
 
 Exit codes: 0 success, 1 quality gate failed, 2 usage or known error (bad
 params.yaml, bad data, missing model). Known errors print ``error: <message>``
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import DEFAULT_PARAMS_FILE, ConfigError, Params, load_params
-from .data import DataError, prepare, read_csv, write_csv
+from .data import DataError, ingest, prepare, read_csv, write_csv
 from .evaluate import MetricsError, check_thresholds, evaluate, read_metrics
 from .predict import ModelNotFoundError, load_model, predict
 from .train import train
@@ -49,6 +50,13 @@ KNOWN_ERRORS: tuple[type[Exception], ...] = (
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_ERROR = 2
+
+
+def run_ingest(args: argparse.Namespace, params: Params) -> int:
+    """Write the snapshot of the raw data."""
+    raw_path = ingest(params)
+    print(f"Wrote {raw_path}")
+    return 0
 
 
 def run_prepare(args: argparse.Namespace, params: Params) -> int:
@@ -170,7 +178,8 @@ class Command:
 
 # The dispatch table: subcommand name -> Command.
 COMMANDS: dict[str, Command] = {
-    "prepare": Command(run_prepare, "load, validate and split the raw data"),
+    "ingest": Command(run_ingest, "write a snapshot of the raw data (data.source)"),
+    "prepare": Command(run_prepare, "validate the snapshot and split it"),
     "train": Command(run_train, "fit the model on the training set and save it"),
     "evaluate": Command(run_evaluate, "score the model and write metrics and plots"),
     "gate": Command(run_gate, "exit 1 if a metric is below its minimum"),

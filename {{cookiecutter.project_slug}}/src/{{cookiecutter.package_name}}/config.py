@@ -62,6 +62,7 @@ class Thresholds:
 class Paths:
     """Files that the pipeline stages read and write."""
 
+    raw: Path
     train: Path
     test: Path
     model: Path
@@ -187,6 +188,7 @@ def _read_thresholds(section: _Section) -> Thresholds:
 def _read_paths(section: _Section) -> Paths:
     """The ``paths`` section."""
     return Paths(
+        raw=section.path("raw"),
         train=section.path("train"),
         test=section.path("test"),
         model=section.path("model"),

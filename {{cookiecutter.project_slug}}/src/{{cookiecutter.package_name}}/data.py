@@ -1,4 +1,4 @@
-"""Load the raw data, check it, and split it into train and test sets.
+"""Take a snapshot of the raw data, check it, and split it into train and test sets.
 
 ``data.source`` in ``params.yaml`` says where the data comes from:
 
@@ -11,6 +11,10 @@ Column names are converted to snake_case (``mean radius`` -> ``mean_radius``)
 so that they are valid identifiers everywhere: in pandas, in JSON and in DVC
 plots. ``data.target`` names the label column after this conversion; the
 label must hold only 0 and 1.
+
+``ingest`` copies the source into ``paths.raw`` (a CSV file that DVC tracks),
+and ``prepare`` reads only that snapshot: DVC runs ``ingest`` on every
+``dvc repro``, and the later stages run again exactly when the data changed.
 
 Problems with the data raise ``DataError`` with a message that says what
 is wrong and where.
@@ -202,13 +206,28 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def ingest(params: Params) -> Path:
+    """Write a snapshot of ``data.source`` to ``paths.raw`` and return its path.
+
+    The snapshot is the same file, byte for byte, as long as the data is the
+    same, so its hash tells DVC whether the data changed since the last run.
+    """
+    frame = load_raw(params.data.source, params.data.target)
+    return write_csv(frame, params.paths.raw)
+
+
 def prepare(params: Params) -> tuple[Path, Path]:
-    """Load, validate and split the raw data; write the train and test CSVs.
+    """Validate and split the snapshot of the raw data; write the train and test CSVs.
 
     Returns the paths of the train and test files.
     """
     target = params.data.target
-    frame = load_raw(params.data.source, target)
+    if not params.paths.raw.is_file():
+        raise DataError(
+            f"{params.paths.raw} not found; run `dvc repro` (or the `ingest` "
+            "command) first"
+        )
+    frame = read_csv(params.paths.raw)
     validate(frame, target)
     frame[target] = frame[target].astype(int)
     train, test = split(frame, target, params.data.test_size, params.seed)

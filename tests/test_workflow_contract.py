@@ -1,0 +1,192 @@
+"""The first push: on a new GitHub repository every job is green or skipped with
+a notice that names the missing setting; once configured, each job does its work.
+
+A "new repository" has GitHub's defaults: no secrets but the workflow's own
+token, no variables, Pages off, and "Allow GitHub Actions to create and approve
+pull requests" off. Every workflow runs in act for every event a new
+repository sees: a push to main, pull requests (own branch, fork, Dependabot),
+the schedule, a dispatch, a ``new-data`` repository dispatch and a ``v*`` tag.
+Jobs that do the same for every option (the linters, the test matrix, the
+docs site, the template check) run for the default combination; every job
+whose behaviour depends on an option (the pipeline and its DVC remote,
+training, publishing with its image and deploy target) runs for each
+combination where that option differs. docs/ci-cd.md states the same
+contract as a table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actions_engine import PERSONAL_TOKEN, REPOSITORY, GitHubRepository, Run
+from helpers import bake, combination_id, combinations
+
+COMBINATIONS = combinations()
+DEFAULT = COMBINATIONS[0]
+# The first combination of each (serving, deploy_target): publish.yml differs by them.
+PUBLISHING = {}
+for _answers in COMBINATIONS:
+    PUBLISHING.setdefault((_answers["serving"], _answers["deploy_target"]), _answers)
+
+# What each remote type's notice must name when nothing is set up.
+REMOTE_NOTICE = {
+    "local": "out of CI's reach",
+    "none": "no DVC remote yet",
+    "s3": "AWS_ROLE_ARN AWS_REGION",
+    "gs": "GCP_WORKLOAD_IDENTITY_PROVIDER GCP_SERVICE_ACCOUNT",
+    "azure": "AZURE_CLIENT_ID AZURE_TENANT_ID AZURE_SUBSCRIPTION_ID",
+    "ssh": "DVC_SSH_KEY DVC_SSH_KNOWN_HOSTS DVC_SSH_USER",
+    "http": "DVC_HTTP_USER DVC_HTTP_PASSWORD",
+}
+DEPLOY_NOTICE = {
+    "fly": "FLY_API_TOKEN secret of the {} environment",
+    "cloud-run": "GCP_WORKLOAD_IDENTITY_PROVIDER GCP_SERVICE_ACCOUNT CLOUD_RUN_REGION",
+}
+
+
+def new_repository(root: Path, answers: dict) -> GitHubRepository:
+    """The template baked with ``answers`` and pushed to a new GitHub repository."""
+    project = bake(root / "bake", **answers)
+    return GitHubRepository(project, root / "github")
+
+
+def assert_green(run: Run) -> None:
+    """Every job that ran succeeded (a job whose condition is false is skipped)."""
+    failed = {name: job.result for name, job in run.jobs.items() if job.result != "success"}
+    assert run.returncode == 0 and not failed, run.describe()
+
+
+def notices(run: Run, job: str) -> str:
+    """Every notice of one job, as one text."""
+    return "\n".join(run[job].notices)
+
+
+@pytest.mark.parametrize("answers", [pytest.param(c, id=combination_id(c)) for c in COMBINATIONS])
+def test_a_new_repository_is_green_with_notices(tmp_path: Path, answers: dict) -> None:
+    repo = new_repository(tmp_path, answers)
+    remote_notice = REMOTE_NOTICE[answers["dvc_remote"]]
+    oldest = {"python-version": answers["python_version"]}
+    is_default = answers == DEFAULT
+
+    # Push to main: the pipeline job says why it used the embedded data.
+    run = repo.run("testing.yml", "push", matrix=oldest, job=None if is_default else "pipeline")
+    assert_green(run)
+    assert remote_notice in notices(run, "pipeline")
+    if is_default:
+        assert {"pre-commit", "tests", "pipeline"} <= set(run.jobs)
+
+    # The site is built; Pages is off, so it is not published, and says so.
+    if is_default:
+        run = repo.run("documentation.yml", "push")
+        assert_green(run)
+        setting = "Settings > Pages > Build and deployment > Source: GitHub Actions"
+        assert setting in notices(run, "deploy")
+
+    # The first Monday: trained, gate passed; GitHub refuses the pull request,
+    # the branch stays pushed and the notice gives the link and both fixes.
+    run = repo.run("train.yml", "schedule")
+    assert_green(run)
+    proposal = notices(run, "propose")
+    assert "compare/main...train/retrained-model" in proposal
+    assert "Allow GitHub Actions to create and approve pull requests" in proposal
+    assert "TRAIN_PR_TOKEN" in proposal
+    assert repo.git_origin("rev-parse", "--verify", "refs/heads/train/retrained-model")
+    assert repo.github["pulls"] == []
+
+    # A release tag: gate, packages, release, image; deploys skip with a notice.
+    # Once for each way publishing differs: serving off, each deploy target.
+    if answers == PUBLISHING[(answers["serving"], answers["deploy_target"])]:
+        repo.push("refs/tags/v0.1.0")
+        run = repo.run("publish.yml", "push", ref="refs/tags/v0.1.0")
+        assert_green(run)
+        assert repo.github["releases"]["v0.1.0"]["assets"]
+        target = answers["deploy_target"]
+        for environment in ("staging", "production") if target != "none" else ():
+            assert DEPLOY_NOTICE[target].format(environment) in notices(
+                run, f"deploy-{environment}"
+            )
+
+    # Not linked to the template (made with cookiecutter): a warning, no issue.
+    if is_default:
+        run = repo.run("template-update.yml", "schedule")
+        assert_green(run)
+        assert any("cruft link" in warning for warning in run["update"].warnings)
+        assert repo.github["issues"] == []
+
+
+@pytest.mark.parametrize(
+    ("head_repo", "actor"),
+    [
+        (REPOSITORY, "dev"),
+        ("fork/ml-project", "dev"),
+        (REPOSITORY, "dependabot[bot]"),
+    ],
+    ids=["own-branch", "fork", "dependabot"],
+)
+def test_pull_requests_are_green_for_every_author(
+    tmp_path: Path, head_repo: str, actor: str
+) -> None:
+    answers = next(c for c in COMBINATIONS if c["dvc_remote"] == "s3")
+    repo = new_repository(tmp_path, answers)
+    base = repo.git_origin("rev-parse", "main")
+    trusted = head_repo == REPOSITORY and actor == "dev"
+    if not trusted:
+        # Set up, yet neither a fork nor Dependabot may use the credentials.
+        repo.vars.update(AWS_ROLE_ARN="arn:aws:iam::123456789012:role/dvc", AWS_REGION="eu-west-1")
+    run = repo.run(
+        "testing.yml",
+        "pull_request",
+        job="pipeline",
+        actor=actor,
+        head_repo=head_repo,
+        base_sha=base,
+    )
+    assert_green(run)
+    expected = {
+        "fork/ml-project": "a pull request from a fork gets no secrets",
+        REPOSITORY: "Dependabot's runs get no repository secrets" if not trusted else "",
+    }[head_repo] or REMOTE_NOTICE["s3"]
+    assert expected in notices(run, "pipeline")
+
+
+def test_a_configured_repository_does_the_work(tmp_path: Path) -> None:
+    repo = new_repository(tmp_path, DEFAULT)
+    repo.github.update(pages={"build_type": "workflow"}, actions_can_create_prs=True)
+
+    run = repo.run("documentation.yml", "push")
+    assert_green(run)
+    assert not run["deploy"].notices
+    assert "index.html" in repo.cloud()["pages_deployments"][0]
+
+    run = repo.run("train.yml", "schedule")
+    assert_green(run)
+    (pull,) = repo.github["pulls"]
+    assert (pull["head"], pull["author"]) == ("train/retrained-model", "github-actions[bot]")
+    assert "Retrained model" in pull["body"]
+
+    # With a token of its own, the pull request is opened by the owner's token
+    # even where Actions may not open pull requests (and then triggers CI).
+    repo.github.update(actions_can_create_prs=False, pulls=[])
+    repo.secrets["TRAIN_PR_TOKEN"] = PERSONAL_TOKEN
+    run = repo.run("train.yml", "workflow_dispatch", inputs={"force": True})
+    assert_green(run)
+    (pull,) = repo.github["pulls"]
+    assert pull["author"] == "repo-owner"
+
+
+def test_the_pull_request_report_is_one_comment_updated_in_place(tmp_path: Path) -> None:
+    repo = new_repository(tmp_path, DEFAULT)
+    base = repo.git_origin("rev-parse", "main")
+    for push in (1, 2):
+        run = repo.run(
+            "testing.yml", "pull_request", job="report", base_sha=base, head_ref="feature"
+        )
+        assert_green(run)
+        (comment,) = repo.github["comments"]
+        assert comment["body"].startswith("<!-- pipeline-report -->")
+        # Nothing changed in params.yaml: said in words, not as an empty table.
+        assert "No parameter changed." in comment["body"]
+        assert "The quality gate **passed**" in comment["body"]
+        assert "/artifacts/" in comment["body"]

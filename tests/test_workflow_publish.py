@@ -1,0 +1,104 @@
+"""Releases in act: packages versioned by the tag and free of credentials, the
+image named after the repository, deploys once the environments are set up,
+and redeploys or rollbacks of a released version by hand.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path
+
+from actions_engine import GitHubRepository
+from helpers import Baked, bake, uv
+
+FLY_TOKEN = "fly-deploy-token"
+
+
+def test_the_sdist_never_contains_a_cloud_login_s_credentials_file(
+    tmp_path: Path, baked_venv: Path
+) -> None:
+    """google-github-actions/auth writes gha-creds-*.json into the workspace."""
+    project = bake(tmp_path, dvc_remote="gs", venv=baked_venv)
+    (project.path / "gha-creds-0123456789abcdef.json").write_text('{"token": "secret"}')
+    project.run(uv(), "build", "--sdist", "--out-dir", "dist")
+    (sdist,) = (project.path / "dist").glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = archive.getnames()
+    assert any(name.endswith("/pyproject.toml") for name in names)
+    assert not [name for name in names if "gha-creds" in name]
+
+
+def released(project: Baked, root: Path, tag: str = "v1.2.0") -> GitHubRepository:
+    """The project on GitHub with ``tag`` pushed."""
+    repo = GitHubRepository(project, root)
+    repo.push(f"refs/tags/{tag}")
+    return repo
+
+
+def test_a_configured_fly_release_deploys_staging_then_production(tmp_path: Path) -> None:
+    project = bake(tmp_path / "bake", deploy_target="fly")
+    repo = released(project, tmp_path / "github")
+    repo.secrets["FLY_API_TOKEN"] = FLY_TOKEN
+
+    run = repo.run("publish.yml", "push", ref="refs/tags/v1.2.0")
+    assert run.returncode == 0, run.describe()
+    assets = repo.github["releases"]["v1.2.0"]["assets"]
+    assert {"ml_project-1.2.0-py3-none-any.whl", "ml_project-1.2.0.tar.gz"} <= set(assets)
+    assert {"model.joblib", "metrics.json", "model-card.md"} <= set(assets)
+    cloud = repo.cloud()
+    (digest,) = cloud["digests"]
+    assert digest.startswith("ghcr.io/acme/ml-project@sha256:")
+    assert {"ghcr.io/acme/ml-project:1.2.0", "ghcr.io/acme/ml-project:1.2"} <= set(cloud["images"])
+    # The apps did not exist: the first deploy created them, then deployed the digest.
+    apps = cloud["fly_apps"]
+    assert {name: app["image"] for name, app in apps.items()} == {
+        "ml-project-staging": digest,
+        "ml-project": digest,
+    }
+
+    # The same tag again (a release published in the web UI pushes it too): nothing twice.
+    run = repo.run("publish.yml", "release", ref="refs/tags/v1.2.0", tag="v1.2.0")
+    assert run.returncode == 0, run.describe()
+    assert run["gate"].result == "skipped" and run["deploy-staging"].result == "skipped"
+    assert any("Run this workflow by hand" in n for n in run["check"].notices)
+
+    # A rollback by hand: production gets the image of the release named.
+    run = repo.run(
+        "publish.yml",
+        "workflow_dispatch",
+        inputs={"version": "v1.2.0", "environment": "production"},
+    )
+    assert run.returncode == 0, run.describe()
+    assert (run["deploy-staging"].result, run["deploy-production"].result) == (
+        "skipped",
+        "success",
+    )
+    assert repo.cloud()["fly_apps"]["ml-project"]["image"] == "ghcr.io/acme/ml-project:1.2.0"
+
+
+def test_cloud_run_deploys_by_hand_once_configured(tmp_path: Path) -> None:
+    project = bake(tmp_path / "bake", deploy_target="cloud-run")
+    repo = GitHubRepository(project, tmp_path / "github")
+    # A release published earlier left its image in the registry.
+    repo.state_dir.joinpath("cloud.json").write_text(
+        '{"images": {"ghcr.io/acme/ml-project:1.2.0": "sha256:1"},'
+        ' "digests": ["ghcr.io/acme/ml-project:1.2.0"]}'
+    )
+    inputs = {"version": "v1.2.0", "environment": "staging"}
+
+    run = repo.run("publish.yml", "workflow_dispatch", inputs=inputs)
+    assert run.returncode == 0, run.describe()
+    assert "GCP_WORKLOAD_IDENTITY_PROVIDER GCP_SERVICE_ACCOUNT CLOUD_RUN_REGION" in "\n".join(
+        run["deploy-staging"].notices
+    )
+    assert "cloud_run" not in repo.cloud()
+
+    pool = "projects/1/locations/global/workloadIdentityPools/ci"
+    repo.vars.update(
+        GCP_WORKLOAD_IDENTITY_PROVIDER=f"{pool}/providers/github",
+        GCP_SERVICE_ACCOUNT="deploy@project.iam.gserviceaccount.com",
+        CLOUD_RUN_REGION="europe-west1",
+    )
+    run = repo.run("publish.yml", "workflow_dispatch", inputs=inputs)
+    assert run.returncode == 0, run.describe()
+    assert repo.cloud()["cloud_run"] == {"ml-project-staging": "ghcr.io/acme/ml-project:1.2.0"}

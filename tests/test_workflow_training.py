@@ -1,0 +1,101 @@
+"""Continuous training in act: new data retrains, unchanged data does not, and a
+model below the thresholds opens one issue.
+
+The data pipeline's CSV is served over HTTP on 127.0.0.1 (``data.source`` is its
+URL) and the DVC remote is moto's S3 server on 127.0.0.1, as a configured
+repository would have them: each run pulls what main's ``dvc.lock`` names and
+DVC's run cache from the remote, exactly where an "up to date" answer would
+hide new data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from actions_engine import GitHubRepository
+from helpers import bake
+from servers import S3Server, StaticHTTPServer
+
+BUCKET = "ml-project-dvc"
+
+
+def metrics_on(repo: GitHubRepository, branch: str) -> dict:
+    """reports/metrics.json as committed on a branch of the origin."""
+    return json.loads(repo.git_origin("show", f"{branch}:reports/metrics.json"))
+
+
+def merge_proposal(repo: GitHubRepository) -> None:
+    """Merge the open pull request of the train workflow, as a reviewer would."""
+    repo.git_origin("update-ref", "refs/heads/main", "refs/heads/train/retrained-model")
+    pulls = repo.github["pulls"]
+    for pull in pulls:
+        pull["state"] = "merged"
+    repo.github.update(pulls=pulls)
+
+
+def test_new_data_retrains_and_unchanged_data_does_not(tmp_path: Path, baked_venv: Path) -> None:
+    project = bake(tmp_path / "bake", dvc_remote="s3", venv=baked_venv)
+    data = tmp_path / "served"
+    data.mkdir()
+    # The data pipeline's first delivery: the bundled dataset as a CSV file.
+    project.run("python", "-m", project.package, "ingest")
+    rows = project.read("data/raw/snapshot.csv").splitlines()
+    (data / "data.csv").write_text("\n".join(rows) + "\n")
+    (project.path / "data/raw/snapshot.csv").unlink()
+
+    with StaticHTTPServer(data) as http, S3Server(tmp_path / "moto") as s3:
+        s3.create_bucket(BUCKET)
+        params = yaml.safe_load(project.read("params.yaml"))
+        text = project.read("params.yaml").replace(
+            f'source: "{params["data"]["source"]}"', f'source: "{http.url}/data.csv"'
+        )
+        (project.path / "params.yaml").write_text(text)
+        project.run("dvc", "remote", "modify", "storage", "endpointurl", s3.url)
+        repo = GitHubRepository(project, tmp_path / "github")
+        repo.commit("Train on the data pipeline's CSV")
+        repo.push("main")
+        repo.vars.update(AWS_ROLE_ARN="arn:aws:iam::123456789012:role/dvc", AWS_REGION="us-east-1")
+        repo.github.update(actions_can_create_prs=True)
+
+        # The first delivery: trained, pushed to the remote, proposed, merged.
+        run = repo.run("train.yml", "repository_dispatch", event_type="new-data")
+        assert run["propose"].result == "success", run.describe()
+        assert run["train"].said("Pulling from the DVC remote 'storage'")
+        first = metrics_on(repo, "train/retrained-model")
+        merge_proposal(repo)
+        assert s3.keys(BUCKET), "the train job pushed data, model and run cache"
+
+        # New data (a fifth of the rows withdrawn): a new model is proposed.
+        kept = [row for index, row in enumerate(rows) if index == 0 or index % 5]
+        (data / "data.csv").write_text("\n".join(kept) + "\n")
+        run = repo.run("train.yml", "repository_dispatch", event_type="new-data")
+        assert run["propose"].result == "success", run.describe()
+        assert len(repo.github["pulls"]) == 2
+        second = metrics_on(repo, "train/retrained-model")
+        assert second != first
+        merge_proposal(repo)
+
+        # The same data again: DVC finds everything up to date, nothing is proposed.
+        run = repo.run("train.yml", "repository_dispatch", event_type="new-data")
+        assert run["train"].result == "success" and run["propose"].result == "success"
+        assert any("changed none of" in n for n in run["propose"].notices), run.describe()
+        assert len(repo.github["pulls"]) == 2
+
+
+def test_a_model_below_the_thresholds_opens_one_issue_and_fails(tmp_path: Path) -> None:
+    project = bake(tmp_path / "bake")
+    text = project.read("params.yaml").replace("  accuracy: 0.9\n", "  accuracy: 0.999\n")
+    (project.path / "params.yaml").write_text(text)
+    repo = GitHubRepository(project, tmp_path / "github")
+    repo.commit("Ask for more than the model gives")
+    repo.push("main")
+    for week in (1, 2):
+        run = repo.run("train.yml", "schedule")
+        assert (run["train"].result, run["propose"].result) == ("success", "skipped")
+        assert run["alert"].result == "failure", run.describe()
+        (issue,) = repo.github["issues"]
+        assert "below the quality thresholds" in issue["title"]
+        assert len(repo.github["comments"]) == week - 1
