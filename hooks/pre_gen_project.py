@@ -277,6 +277,27 @@ def validate(answers: dict) -> list[str]:
     return errors
 
 
+def check_output_directory(root: Path, slug: str) -> None:
+    """The project directory must have been empty before this bake.
+
+    ``cookiecutter -f`` renders into an existing directory: it overwrites the
+    files it renders (``-s`` skips them instead), then the post-generation hook
+    would delete the files of disabled options and commit everything, the
+    user's own files and secrets included. Refusing here changes nothing: when
+    the directory existed, cookiecutter does not delete it after a refusal.
+    """
+    entries = sorted(entry.name for entry in root.iterdir())
+    shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+    check(
+        not entries,
+        "project_slug",
+        f"must name a new or empty directory: {root} already holds {len(entries)}"
+        f" entries ({shown}) that the bake would overwrite or commit; bake elsewhere"
+        " and copy over what you need",
+        slug,
+    )
+
+
 def load_answers() -> dict:
     """The answers, rendered by cookiecutter as JSON and parsed back as data."""
     return json.loads(r"""{{ cookiecutter | tojson }}""")
@@ -323,6 +344,12 @@ def schedule_parent_cleanup(project_dir: Path, slug: str) -> None:
 def main() -> int:
     """Validate the answers; print every error and return 1 if any rule is broken."""
     answers = load_answers()
+    try:
+        check_output_directory(Path.cwd(), answers["project_slug"])
+    except AnswerError as error:
+        # Existing work: nothing else matters, and nothing may be cleaned up.
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 1
     errors = validate(answers)
     try:
         check_cookiecutter_version(installed_cookiecutter_version())

@@ -125,9 +125,13 @@ def test_one_character_package_name_is_allowed(pre: ModuleType) -> None:
     assert pre.validate({**answers(), "project_slug": "x", "package_name": "x"}) == []
 
 
-def test_main_reports_every_broken_rule(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_main_reports_every_broken_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     context = answers(author_email="nope", github_owner="-x-")
     module = load_hook("pre_gen_project", context, tmp_path)
+    (tmp_path / "ml-project").mkdir()
+    monkeypatch.chdir(tmp_path / "ml-project")  # where cookiecutter runs it: a new directory
     assert module.main() == 1
     err = capsys.readouterr().err
     assert "ERROR: author_email: " in err and "ERROR: github_owner: " in err
@@ -208,3 +212,21 @@ def test_old_cookiecutter_is_refused(pre: ModuleType) -> None:
     pre.check_cookiecutter_version("2.7.1")
     pre.check_cookiecutter_version("3.0.0")
     pre.check_cookiecutter_version(pre.installed_cookiecutter_version())
+
+
+def test_output_directory_must_be_new_or_empty(pre: ModuleType, tmp_path: Path) -> None:
+    root = tmp_path / "ml-project"
+    root.mkdir()
+    pre.check_output_directory(root, "ml-project")
+    (root / ".env").write_text("TOKEN=x\n")
+    with pytest.raises(pre.AnswerError, match=r"^project_slug: must name a new or empty"):
+        pre.check_output_directory(root, "ml-project")
+
+
+def test_enclosing_work_tree_of_a_path_that_does_not_exist_yet(
+    post: ModuleType, tmp_path: Path
+) -> None:
+    assert post.enclosing_work_tree(tmp_path / "a" / "b") is None
+    subprocess.run(["git", "init", "-q", str(tmp_path / "repo")], check=True)
+    inside = tmp_path / "repo" / "x" / "storage"
+    assert post.enclosing_work_tree(inside) == (tmp_path / "repo").resolve()
