@@ -60,6 +60,7 @@ ALWAYS = {
     "src/{pkg}/config.py",
     "src/{pkg}/data.py",
     "src/{pkg}/evaluate.py",
+    "src/{pkg}/integrity.py",
     "src/{pkg}/predict.py",
     "src/{pkg}/train.py",
     "tests/conftest.py",
@@ -67,6 +68,7 @@ ALWAYS = {
     "tests/test_config.py",
     "tests/test_data.py",
     "tests/test_evaluate.py",
+    "tests/test_integrity.py",
     "tests/test_model_quality.py",
     "tests/test_pipeline.py",
     "tests/test_predict.py",
@@ -189,6 +191,8 @@ def test_dvc_config_has_remote_and_no_credentials(baked: dict[str, Baked], answe
     else:
         assert "remote = storage" in config
         assert "url = " in config
+        # DVC re-hashes what it downloads: a damaged copy on a remote is refused.
+        assert config.count("url = ") == config.count("verify = true")
     ignored = subprocess.run(["git", "check-ignore", "-q", ".dvc/config.local"], cwd=project.path)
     assert ignored.returncode == 0
     for tracked in ("dvc.yaml", "params.yaml", ".dvc/config", "data/raw.dvc", "dvc.lock"):

@@ -23,6 +23,10 @@ class ModelNotFoundError(FileNotFoundError):
     """The model file does not exist yet."""
 
 
+class ModelLoadError(ValueError):
+    """The model file exists but holds no usable model (truncated or corrupt)."""
+
+
 def load_model(path: str | Path) -> Pipeline:
     """Load the model saved by the ``train`` step.
 
@@ -35,7 +39,20 @@ def load_model(path: str | Path) -> Pipeline:
             f"model file not found: {path}; run `dvc repro` to train it, "
             "or `dvc pull` to download it from the DVC remote"
         )
-    return joblib.load(path)
+    try:
+        model = joblib.load(path)
+    except Exception as error:  # pickle fails in many ways: EOFError, IndexError...
+        raise ModelLoadError(
+            f"{path} is not a readable model ({type(error).__name__}: the file is"
+            " truncated or corrupt); run `dvc pull` to download it again, or"
+            " `dvc repro` to train it again"
+        ) from None
+    if not hasattr(model, "predict_proba") or not hasattr(model, "feature_names_in_"):
+        raise ModelLoadError(
+            f"{path} holds a {type(model).__name__}, not a model trained by this"
+            " project; run `dvc pull` to download the model, or `dvc repro`"
+        )
+    return model
 
 
 def feature_names(model: Pipeline) -> list[str]:
