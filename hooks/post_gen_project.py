@@ -27,6 +27,7 @@ from pathlib import Path
 KEEP_ONLY_WHEN: dict[str, dict[str, tuple]] = {
     "src/{package_name}/serve.py": {"serving": (True,)},
     "tests/test_serve.py": {"serving": (True,)},
+    "tests/test_serve_limits.py": {"serving": (True,)},
     "Dockerfile": {"serving": (True,)},
     ".dockerignore": {"serving": (True,)},
     "docs/serving.md": {"serving": (True,)},

@@ -82,6 +82,7 @@ ONLY_WHEN = {
         "docs/serving.md",
         "src/{pkg}/serve.py",
         "tests/test_serve.py",
+        "tests/test_serve_limits.py",
     },
     ("deploy_target", "fly"): {"fly.toml"},
 }

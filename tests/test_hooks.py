@@ -207,6 +207,7 @@ def test_main_reports_every_broken_rule(
             {
                 "src/ml_project/serve.py",
                 "tests/test_serve.py",
+                "tests/test_serve_limits.py",
                 "Dockerfile",
                 ".dockerignore",
                 "docs/serving.md",

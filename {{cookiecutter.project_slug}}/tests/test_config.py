@@ -163,6 +163,7 @@ def test_file_must_hold_a_mapping(tmp_path: Path) -> None:
 
 def test_serve_settings_are_read(params: Params) -> None:
     assert params.serve.max_batch_size == 64
+    assert params.serve.max_body_bytes == 100_000
 
 
 @pytest.mark.parametrize(
@@ -180,6 +181,15 @@ def test_invalid_max_batch_size_is_rejected(
     params_dict["serve"]["max_batch_size"] = value
 
     with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_params(params_dict)
+
+
+def test_too_small_body_limit_is_rejected(params_dict: dict[str, Any]) -> None:
+    params_dict["serve"]["max_body_bytes"] = 100
+
+    with pytest.raises(
+        ConfigError, match=re.escape("serve.max_body_bytes: must be at least 4096")
+    ):
         parse_params(params_dict)
 
 

@@ -29,6 +29,10 @@ import yaml
 DEFAULT_PARAMS_FILE = "params.yaml"
 # Fewer solver iterations stop logistic regression before it fits anything.
 MIN_MAX_ITER = 10
+{% if cookiecutter.serving %}
+# A request body limit below this would refuse even one instance.
+MIN_BODY_BYTES = 4096
+{% endif %}
 
 
 class ConfigError(ValueError):
@@ -79,6 +83,7 @@ class ServeParams:
     """Settings of the model server (``serve.py``)."""
 
     max_batch_size: int
+    max_body_bytes: int
 {% endif %}
 
 
@@ -207,7 +212,12 @@ def _read_serve(section: _Section) -> ServeParams:
     max_batch_size = section.integer("max_batch_size")
     if max_batch_size < 1:
         raise section.error("max_batch_size", "must be at least 1", max_batch_size)
-    return ServeParams(max_batch_size=max_batch_size)
+    max_body_bytes = section.integer("max_body_bytes")
+    if max_body_bytes < MIN_BODY_BYTES:
+        raise section.error(
+            "max_body_bytes", f"must be at least {MIN_BODY_BYTES}", max_body_bytes
+        )
+    return ServeParams(max_batch_size=max_batch_size, max_body_bytes=max_body_bytes)
 {% endif %}
 
 
