@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import clean_env
+from helpers import bake, clean_env
 from test_cruft import PROJECT, Template, create, cruft, env, git, template, temp_root  # noqa: F401
 
 CHECKER = "tools/check_template_update.py"
@@ -132,3 +132,13 @@ def test_unchanged_answers_and_template_need_nothing(
 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+def test_an_unlinked_project_gets_one_line_of_advice(tmp_path: Path) -> None:
+    project = bake(tmp_path).path
+
+    result = check(project)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: .cruft.json is missing or not committed")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

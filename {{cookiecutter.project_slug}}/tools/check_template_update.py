@@ -33,6 +33,10 @@ from cookiecutter.generate import generate_context, generate_files
 from cookiecutter.prompt import prompt_for_config
 
 
+class NotLinked(Exception):
+    """The project has no committed link to its template."""
+
+
 def committed_cruft_state(root: Path) -> dict:
     """``.cruft.json`` as committed (before the update), from git."""
     shown = subprocess.run(
@@ -40,8 +44,13 @@ def committed_cruft_state(root: Path) -> dict:
         cwd=root,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if shown.returncode != 0 or not (root / ".cruft.json").is_file():
+        raise NotLinked(
+            ".cruft.json is missing or not committed: link the project to its"
+            " template and commit .cruft.json first (docs/updating.md)"
+        )
     return json.loads(shown.stdout)
 
 
@@ -147,7 +156,11 @@ def unapplied(
 def main() -> int:
     """Compare both renders with the work tree; print what is left to do."""
     root = Path.cwd()
-    before = committed_cruft_state(root)
+    try:
+        before = committed_cruft_state(root)
+    except NotLinked as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     after = json.loads((root / ".cruft.json").read_text(encoding="utf-8"))
     pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     skip = [
