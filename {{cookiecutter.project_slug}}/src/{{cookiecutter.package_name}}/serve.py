@@ -39,7 +39,6 @@ from typing import Any
 import pandas as pd
 from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from sklearn.pipeline import Pipeline
@@ -318,15 +317,6 @@ def problem_response(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, BodyError):
         status_code = error.status_code
         problems = [Problem(field="body", message=error.message, type=error.kind)]
-    elif isinstance(error, RequestValidationError):
-        problems = [
-            Problem(
-                field=field_path(problem["loc"], problem["type"]),
-                message=problem["msg"],
-                type=problem["type"],
-            )
-            for problem in error.errors()[:MAX_PROBLEMS]
-        ]
     elif isinstance(error, FeatureValueError):
         field = f"instances.{error.row}.{error.column}"
         problems = [Problem(field=field, message=str(error), type="value_error")]
@@ -383,7 +373,7 @@ def build_app(params: Params) -> FastAPI:
         version=__version__,
         description="Predictions of the model trained by this project's pipeline.",
     )
-    for error_type in (RequestValidationError, DataError, BodyError):
+    for error_type in (DataError, BodyError):
         app.add_exception_handler(error_type, problem_response)
     workers = CapacityLimiter(PREDICT_WORKERS)
 
