@@ -18,6 +18,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -26,6 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -36,6 +39,14 @@ SINGLE_REQUESTS = 2000
 BATCH_REQUESTS = 300
 BATCH_SIZE = 100
 CLIENTS = 4
+# The "bad neighbour" run: while one client keeps sending hostile bodies (the
+# largest is a million unknown keys, about 12 MB), GET /health is polled. Its
+# p99 latency must stay below HEALTH_P99_BOUND seconds, and the server's
+# resident memory must come back within MEMORY_BOUND_MB of where it started.
+NEIGHBOUR_SECONDS = 8.0
+HEALTH_P99_BOUND = 0.5
+MEMORY_BOUND_MB = 60.0
+FLOOD_KEYS = 1_000_000
 
 
 class ModelServer:
@@ -178,6 +189,139 @@ def run_load(
     )
 
 
+def resident_mb(pid: int) -> float:
+    """The resident memory of process ``pid`` in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def hostile_bodies(row: dict[str, float], max_body_bytes: int) -> dict[str, tuple[bytes, bool]]:
+    """Bodies a careless or hostile client sends: name -> (body, send chunked)."""
+    fields = json.dumps(row)[1:-1]
+    flood = ", ".join(f'"unknown_{index}": 0' for index in range(FLOOD_KEYS))
+    huge = f'{{"instances": [{{{fields}, {flood}}}]}}'.encode()
+    just_under = huge[: max_body_bytes - 100].rsplit(b",", 1)[0] + b"}]}"
+    return {
+        "12 MB of unknown keys": (huge, False),
+        "12 MB of unknown keys, chunked": (huge, True),
+        "just under the limit, unknown keys": (just_under, False),
+        "deep nesting": (b"[" * (max_body_bytes - 100), False),
+        "invalid UTF-8": (b'{"instances": "' + b"\xff" * (max_body_bytes // 2) + b'"}', False),
+    }
+
+
+def send_raw(url: str, body: bytes, chunked: bool) -> int | None:
+    """POST ``body`` as it is; the status, or None if the server hung up first."""
+    parsed = urllib.parse.urlparse(url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+    try:
+        headers = {"Content-Type": "application/json"}
+        if chunked:  # no Content-Length: http.client sends Transfer-Encoding: chunked
+            pieces = (body[i : i + 65536] for i in range(0, len(body), 65536))
+            connection.request(
+                "POST", parsed.path, body=pieces, headers=headers, encode_chunked=True
+            )
+        else:
+            connection.request("POST", parsed.path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class NeighbourResult:
+    """What the bad-neighbour run measured (latencies in seconds, sorted)."""
+
+    health: LoadResult
+    bad_requests: int
+    statuses: dict[str, list[int | None]]
+    baseline_mb: float
+    peak_mb: float
+    after_mb: float
+
+
+def run_bad_neighbour(
+    url: str, pid: int, row: dict[str, float], max_body_bytes: int, seconds: float
+) -> NeighbourResult:
+    """Poll ``url/health`` while another thread sends ``hostile_bodies`` in a loop.
+
+    Both stop after ``seconds``. Memory is read from ``/proc/<pid>`` before,
+    every poll, and one second after the last bad request.
+    """
+    bodies = hostile_bodies(row, max_body_bytes)
+    statuses: dict[str, list[int | None]] = {name: [] for name in bodies}
+    stop = threading.Event()
+
+    def neighbour() -> None:
+        while not stop.is_set():
+            for name, (body, chunked) in bodies.items():
+                if stop.is_set():
+                    return
+                statuses[name].append(send_raw(f"{url}/predict", body, chunked))
+
+    baseline = resident_mb(pid)
+    peak = baseline
+    latencies: list[float] = []
+    errors = 0
+    thread = threading.Thread(target=neighbour, daemon=True)
+    start = time.perf_counter()
+    thread.start()
+    try:
+        while time.perf_counter() - start < seconds:
+            begin = time.perf_counter()
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=30) as response:
+                    response.read()
+                    errors += response.status != 200
+            except (OSError, urllib.error.URLError):
+                errors += 1
+            latencies.append(time.perf_counter() - begin)
+            peak = max(peak, resident_mb(pid))
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        thread.join(timeout=120)
+    time.sleep(1)
+    health = LoadResult(
+        sent=len(latencies),
+        errors=errors,
+        seconds=time.perf_counter() - start,
+        latencies=sorted(latencies),
+    )
+    return NeighbourResult(
+        health=health,
+        bad_requests=sum(len(codes) for codes in statuses.values()),
+        statuses=statuses,
+        baseline_mb=baseline,
+        peak_mb=peak,
+        after_mb=resident_mb(pid),
+    )
+
+
+def report_neighbour(result: NeighbourResult) -> None:
+    """Print the bad-neighbour figures and the bounds they are held to."""
+    health = result.health
+    p50, p99 = (health.percentile(share) * 1000 for share in (0.50, 0.99))
+    print(
+        f"bad neighbour: {result.bad_requests} hostile requests in {health.seconds:.1f} s;"
+        f" /health p50 {p50:.1f} ms, p99 {p99:.1f} ms (bound {HEALTH_P99_BOUND * 1000:.0f} ms),"
+        f" max {health.latencies[-1] * 1000:.1f} ms, errors {health.errors}/{health.sent}"
+    )
+    print(
+        f"bad neighbour: memory {result.baseline_mb:.0f} MB before, {result.peak_mb:.0f} MB"
+        f" peak, {result.after_mb:.0f} MB after (bound +{MEMORY_BOUND_MB:.0f} MB)"
+    )
+    for name, codes in result.statuses.items():
+        counted = {code: codes.count(code) for code in sorted(set(codes), key=str)}
+        print(f"  {name}: {counted}")
+
+
 def prepared_rows(project: Baked, label: str = "target") -> list[dict[str, float]]:
     """The test-set rows of a project after ``dvc repro``, without their label."""
     with (project.path / "data" / "prepared" / "test.csv").open(newline="") as stream:
@@ -212,9 +356,14 @@ def main() -> int:
             batched = run_load(
                 f"{server.url}/predict", {"instances": batch}, requests=BATCH_REQUESTS
             )
+            max_body_bytes = yaml.safe_load(project.read("params.yaml"))["serve"]["max_body_bytes"]
+            neighbour = run_bad_neighbour(
+                server.url, server.process.pid, rows[0], max_body_bytes, NEIGHBOUR_SECONDS
+            )
         print(f"serving load: {CLIENTS} concurrent clients, keep-alive, one uvicorn worker")
         report("single", single)
         report(f"batch of {BATCH_SIZE}", batched, BATCH_SIZE)
+        report_neighbour(neighbour)
     return 0 if single.errors == 0 and batched.errors == 0 else 1
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 KEEP_ONLY_WHEN: dict[str, dict[str, tuple]] = {
     "src/{package_name}/serve.py": {"serving": (True,)},
     "tests/test_serve.py": {"serving": (True,)},
+    "tests/test_serve_limits.py": {"serving": (True,)},
     "Dockerfile": {"serving": (True,)},
     ".dockerignore": {"serving": (True,)},
     "docs/serving.md": {"serving": (True,)},
@@ -100,11 +101,33 @@ def inside_git_work_tree(path: Path) -> bool:
     return result.returncode == 0 and result.stdout.strip() == "true"
 
 
+def enclosing_work_tree(path: Path) -> Path | None:
+    """The top of the git work tree that ``path`` (existing or not) would be in."""
+    existing = path
+    while not existing.is_dir():
+        existing = existing.parent
+    result = run(["git", "rev-parse", "--show-toplevel"], cwd=existing)
+    return Path(result.stdout.strip()) if result.returncode == 0 else None
+
+
 def create_local_remote(answers: dict, root: Path) -> None:
-    """Create the directory of a ``local`` DVC remote (outside the repository)."""
+    """Create the directory of a ``local`` DVC remote, outside every git work tree.
+
+    Inside one (a bake in a monorepo puts ``../<slug>-dvc-storage`` there), the
+    data ``dvc push`` writes would show up as untracked files of that
+    repository: warn and create nothing.
+    """
     if answers["dvc_remote"] != "local":
         return
     storage = (root / answers["dvc_remote_url"]).resolve()
+    outer = enclosing_work_tree(storage) if shutil.which("git") else None
+    if outer is not None:
+        warn(
+            f"the local DVC remote {storage} would be inside the git work tree {outer}:"
+            " not creating it. Point it outside that repository before `dvc push`:"
+            " dvc remote modify storage url /path/outside/the/repository"
+        )
+        return
     try:
         storage.mkdir(parents=True, exist_ok=True)
     except OSError as error:

@@ -23,10 +23,49 @@ SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
 # pass the truthy string "no"); 2.2 brought JSON booleans and __prompts__.
 MINIMUM_COOKIECUTTER = (2, 7)
 
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+# Every pattern is used with fullmatch(): with match() and "$", a trailing
+# newline would pass ("org\n" is not a GitHub owner).
+SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+PACKAGE = re.compile(r"[a-z_][a-z0-9_]*")
+# The address forms every tool on the way accepts (hatchling's metadata check,
+# git, PyPI): ASCII, dot-separated parts, a domain of valid host labels.
+EMAIL = re.compile(
+    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+EMAIL_LOCAL_PART_MAX = 64
+GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+# Longest accepted answers: names become directory names (most file systems
+# stop at 255 bytes per name, and cookiecutter would fail half-way through).
+MAX_LENGTH = {
+    "project_name": 100,
+    "description": 300,
+    "author_name": 100,
+    "project_slug": 64,
+    "package_name": 64,
+    "author_email": 254,
+    "dvc_remote_url": 1024,
+    "dvc_read_remote_url": 1024,
+}
+# MkDocs themes put site_name, site_description and site_author into HTML
+# titles and attributes without escaping them: these would be markup there.
+HTML_MARKUP = re.compile(r'[<>"]')
+# What the baked project installs and imports, and common ML libraries a team
+# adds: a project named like one of them makes the installer treat it as that
+# dependency, a package named like one makes `import <name>` load the project.
+DEPENDENCY_DISTRIBUTIONS = frozenset(
+    "black cruft dvc fastapi flake8 hatchling httpx httpx2 jinja2 joblib lightgbm"
+    " matplotlib mkdocs mkdocs-material mkdocstrings numpy pandas pip pre-commit"
+    " pydantic pytest pyyaml requests scikit-learn scipy seaborn setuptools"
+    " starlette tensorflow torch uv uvicorn wheel xgboost".split()
+)
+DEPENDENCY_MODULES = frozenset(
+    "black conftest cruft dvc fastapi flake8 hatchling httpx jinja2 joblib lightgbm"
+    " material matplotlib mkdocs mkdocstrings numpy pandas pip pre_commit pydantic"
+    " pytest requests scipy seaborn setuptools sklearn starlette tensorflow tests"
+    " torch uv uvicorn wheel xgboost yaml".split()
+)
+
 # Characters that would need quoting in .dvc/config (an INI file), a shell, or
 # the Markdown code spans the docs show the URL in.
 URL_FORBIDDEN = re.compile(r"[\s\"'`#,;\\]")
@@ -97,14 +136,28 @@ def is_single_line_text(value: str) -> bool:
     )
 
 
+def check_length(answers: dict, field: str) -> None:
+    """The answer to ``field`` is at most ``MAX_LENGTH[field]`` characters long."""
+    value = answers[field]
+    limit = MAX_LENGTH[field]
+    check(len(value) <= limit, field, f"must be at most {limit} characters", value)
+
+
 def validate_text(answers: dict) -> None:
     """Free-text answers: present, one line, representable in every file format."""
     for field in ("project_name", "description", "author_name"):
         value = answers[field]
+        check_length(answers, field)
         check(
             is_single_line_text(value),
             field,
             "must be one non-empty line of printable text without emoji",
+            value,
+        )
+        check(
+            not HTML_MARKUP.search(value),
+            field,
+            'must not contain <, > or " (the docs site writes it into HTML unescaped)',
             value,
         )
 
@@ -112,15 +165,24 @@ def validate_text(answers: dict) -> None:
 def validate_names(answers: dict) -> None:
     """The derived repository slug and import name."""
     slug = answers["project_slug"]
+    check_length(answers, "project_slug")
     check(
-        bool(SLUG.match(slug)),
+        bool(SLUG.fullmatch(slug)),
         "project_slug",
         "must be lowercase letters, digits and single dashes, with no path separators",
         slug,
     )
-    package = answers["package_name"]
     check(
-        bool(PACKAGE.match(package)) and package.isidentifier(),
+        normalized_distribution(slug) not in DEPENDENCY_DISTRIBUTIONS,
+        "project_slug",
+        f"must not be the name of the dependency {normalized_distribution(slug)}:"
+        " installing the project would clash with it",
+        slug,
+    )
+    package = answers["package_name"]
+    check_length(answers, "package_name")
+    check(
+        bool(PACKAGE.fullmatch(package)) and package.isidentifier(),
         "package_name",
         "must be a valid lowercase Python identifier",
         package,
@@ -132,15 +194,29 @@ def validate_names(answers: dict) -> None:
         "must not shadow a standard-library module",
         package,
     )
+    check(
+        package not in DEPENDENCY_MODULES,
+        "package_name",
+        f"must not shadow the dependency {package}: `import {package}` would load"
+        " this project instead",
+        package,
+    )
+
+
+def normalized_distribution(name: str) -> str:
+    """A distribution name as installers compare them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def validate_email(answers: dict) -> None:
     """The author's email (also the email of the first commit)."""
     email = answers["author_email"]
+    check_length(answers, "author_email")
     check(
-        bool(EMAIL.match(email)),
+        bool(EMAIL.fullmatch(email)) and len(email.partition("@")[0]) <= EMAIL_LOCAL_PART_MAX,
         "author_email",
-        "must be an email address like name@example.com",
+        "must be an email address like name@example.com (ASCII letters, digits and"
+        f" . _ % + - before the @, at most {EMAIL_LOCAL_PART_MAX} of them)",
         email,
     )
 
@@ -149,7 +225,7 @@ def validate_github_owner(answers: dict) -> None:
     """The GitHub user or organisation, used in URLs and image names."""
     owner = answers["github_owner"]
     check(
-        bool(GITHUB_OWNER.match(owner)),
+        bool(GITHUB_OWNER.fullmatch(owner)),
         "github_owner",
         "must be a GitHub user or organisation name (letters, digits, single dashes, at most 39)",
         owner,
@@ -167,18 +243,37 @@ def validate_python(answers: dict) -> None:
     )
 
 
-def leads_out_of_project(path: str, slug: str) -> bool:
+def leads_out_of_project(path: str, slug: str, root: Path) -> bool:
     """True for a local remote path that ends outside the project directory.
 
     A relative path is relative to the project root, so it must climb out of it
     (``../storage``); otherwise ``dvc push`` would fill a directory that git sees.
-    ``~`` is refused as well: DVC does not expand it.
+    An absolute path must not be the project ``root``, inside it or above it.
+    ``~`` is refused as well: DVC does not expand it; so is ``//...``, which
+    names a network share (or, alone, the root) rather than a directory.
     """
+    if path.startswith("//"):
+        return False
     normal = posixpath.normpath(path)
     if normal.startswith("/"):
-        return normal != "/"
+        target, project = Path(normal).resolve(), root.resolve()
+        return target not in (project, *project.parents) and project not in target.parents
     parts = normal.split("/")
     return parts[0] == ".." and parts[-1] != ".." and parts[:2] != ["..", slug]
+
+
+def check_url_characters(answers: dict, field: str) -> None:
+    """A remote URL fits in .dvc/config as it is and carries no credentials."""
+    url = answers[field]
+    check_length(answers, field)
+    check(not URL_FORBIDDEN.search(url), field, URL_FORBIDDEN_RULE, url)
+    check(
+        "?" not in url,
+        field,
+        "must have no query string (?...): tokens and signatures in a URL are"
+        " credentials, and .dvc/config is committed; use `dvc remote modify --local`",
+        url,
+    )
 
 
 def validate_remote(answers: dict) -> None:
@@ -192,10 +287,10 @@ def validate_remote(answers: dict) -> None:
     )
     url = answers["dvc_remote_url"]
     pattern, rule = REMOTE_URL_RULES[remote]
-    check(not URL_FORBIDDEN.search(url), "dvc_remote_url", URL_FORBIDDEN_RULE, url)
+    check_url_characters(answers, "dvc_remote_url")
     check(
         bool(pattern.fullmatch(url))
-        and (remote != "local" or leads_out_of_project(url, answers["project_slug"])),
+        and (remote != "local" or leads_out_of_project(url, answers["project_slug"], Path.cwd())),
         "dvc_remote_url",
         f"{rule} for dvc_remote={remote}",
         url,
@@ -207,7 +302,7 @@ def validate_remote(answers: dict) -> None:
     check(
         remote != "none", "dvc_read_remote_url", "must be empty when dvc_remote is none", read_url
     )
-    check(not URL_FORBIDDEN.search(read_url), "dvc_read_remote_url", URL_FORBIDDEN_RULE, read_url)
+    check_url_characters(answers, "dvc_read_remote_url")
     check(
         any(REMOTE_URL_RULES[kind][0].fullmatch(read_url) for kind in READ_REMOTE_TYPES),
         "dvc_read_remote_url",
@@ -277,6 +372,27 @@ def validate(answers: dict) -> list[str]:
     return errors
 
 
+def check_output_directory(root: Path, slug: str) -> None:
+    """The project directory must have been empty before this bake.
+
+    ``cookiecutter -f`` renders into an existing directory: it overwrites the
+    files it renders (``-s`` skips them instead), then the post-generation hook
+    would delete the files of disabled options and commit everything, the
+    user's own files and secrets included. Refusing here changes nothing: when
+    the directory existed, cookiecutter does not delete it after a refusal.
+    """
+    entries = sorted(entry.name for entry in root.iterdir())
+    shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+    check(
+        not entries,
+        "project_slug",
+        f"must name a new or empty directory: {root} already holds {len(entries)}"
+        f" entries ({shown}) that the bake would overwrite or commit; bake elsewhere"
+        " and copy over what you need",
+        slug,
+    )
+
+
 def load_answers() -> dict:
     """The answers, rendered by cookiecutter as JSON and parsed back as data."""
     return json.loads(r"""{{ cookiecutter | tojson }}""")
@@ -323,6 +439,12 @@ def schedule_parent_cleanup(project_dir: Path, slug: str) -> None:
 def main() -> int:
     """Validate the answers; print every error and return 1 if any rule is broken."""
     answers = load_answers()
+    try:
+        check_output_directory(Path.cwd(), answers["project_slug"])
+    except AnswerError as error:
+        # Existing work: nothing else matters, and nothing may be cleaned up.
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 1
     errors = validate(answers)
     try:
         check_cookiecutter_version(installed_cookiecutter_version())

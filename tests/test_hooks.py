@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from types import ModuleType
@@ -16,6 +17,8 @@ from cookiecutter.prompt import prompt_for_config
 from helpers import TEMPLATE_DIR
 
 HOOKS = TEMPLATE_DIR / "hooks"
+# cookiecutter puts the template on sys.path for local_extensions.py; so do we.
+sys.path.insert(0, str(TEMPLATE_DIR))
 
 
 def answers(**overrides) -> dict:
@@ -92,10 +95,41 @@ def test_defaults_are_valid(pre: ModuleType) -> None:
             "dvc_read_remote_url",
         ),
         ({"serving": "yes"}, "serving"),
+        # Issue 10: full-string matching, clashes, stricter emails, lengths, URLs.
+        ({"project_slug": "ok\n"}, "project_slug"),
+        ({"package_name": "pkg\n"}, "package_name"),
+        ({"github_owner": "org\n"}, "github_owner"),
+        ({"author_email": "a@b.cd\n"}, "author_email"),
+        ({"project_slug": "numpy"}, "project_slug"),
+        ({"project_slug": "PyYAML".lower()}, "project_slug"),
+        ({"project_slug": "a" * 65}, "project_slug"),
+        ({"package_name": "pandas"}, "package_name"),
+        ({"package_name": "fastapi"}, "package_name"),
+        ({"package_name": "dvc"}, "package_name"),
+        ({"package_name": "tests"}, "package_name"),
+        ({"author_email": "ü@example.com"}, "author_email"),
+        ({"author_email": "<x>@y.z"}, "author_email"),
+        ({"author_email": "a@b..com"}, "author_email"),
+        ({"author_email": ".a@b.com"}, "author_email"),
+        ({"author_email": "a@-b.com"}, "author_email"),
+        ({"author_email": "a" * 65 + "@b.com"}, "author_email"),
+        ({"project_name": "x" * 101}, "project_name"),
+        ({"description": "x" * 301}, "description"),
+        ({"author_name": "<b>me</b>"}, "author_name"),
+        ({"dvc_remote_url": "./storage"}, "dvc_remote_url"),
+        ({"dvc_remote_url": "//"}, "dvc_remote_url"),
+        ({"dvc_remote_url": "//server/share"}, "dvc_remote_url"),
+        ({"dvc_remote": "http", "dvc_remote_url": "https://h/x?token=abc"}, "dvc_remote_url"),
+        ({"dvc_remote": "s3", "dvc_remote_url": "s3://bucket/x?sig=abc"}, "dvc_remote_url"),
+        ({"dvc_read_remote_url": "https://h/x?access_token=abc"}, "dvc_read_remote_url"),
+        ({"dvc_remote": "s3", "dvc_remote_url": "s3://bucket/" + "x" * 2048}, "dvc_remote_url"),
         ({"serving": False, "deploy_target": "cloud-run"}, "deploy_target"),
     ],
 )
-def test_each_rule_names_its_field(pre: ModuleType, overrides: dict, field: str) -> None:
+def test_each_rule_names_its_field(
+    pre: ModuleType, overrides: dict, field: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the project directory, where the hook runs
     context = {**answers(), **overrides}
     errors = pre.validate(context)
     assert errors, overrides
@@ -121,13 +155,44 @@ def test_valid_remote_urls_pass(pre: ModuleType, remote: str, url: str) -> None:
     assert pre.validate({**answers(), "dvc_remote": remote, "dvc_remote_url": url}) == []
 
 
+def test_local_remote_under_the_project_is_refused(
+    pre: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "ml-project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    for url in (str(project / "storage"), str(project), f"{tmp_path}/./ml-project/x"):
+        (error,) = pre.validate({**answers(), "dvc_remote_url": url})
+        assert error.startswith("dvc_remote_url: must be a directory path outside the project")
+    assert pre.validate({**answers(), "dvc_remote_url": str(tmp_path / "storage")}) == []
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"author_email": "first.last+tag@sub.example.co.uk"},
+        {"author_email": "o_brien-2@example.io"},
+        {"project_slug": "numpy-tools", "package_name": "numpy_tools"},
+        {"project_name": "x" * 100},
+        {"author_name": "Zoë O'Brien & Co"},
+        {"dvc_remote": "http", "dvc_remote_url": "https://h.example/x/y"},
+    ],
+)
+def test_valid_answers_pass(pre: ModuleType, overrides: dict) -> None:
+    assert pre.validate({**answers(), **overrides}) == []
+
+
 def test_one_character_package_name_is_allowed(pre: ModuleType) -> None:
     assert pre.validate({**answers(), "project_slug": "x", "package_name": "x"}) == []
 
 
-def test_main_reports_every_broken_rule(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_main_reports_every_broken_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     context = answers(author_email="nope", github_owner="-x-")
     module = load_hook("pre_gen_project", context, tmp_path)
+    (tmp_path / "ml-project").mkdir()
+    monkeypatch.chdir(tmp_path / "ml-project")  # where cookiecutter runs it: a new directory
     assert module.main() == 1
     err = capsys.readouterr().err
     assert "ERROR: author_email: " in err and "ERROR: github_owner: " in err
@@ -142,6 +207,7 @@ def test_main_reports_every_broken_rule(tmp_path: Path, capsys: pytest.CaptureFi
             {
                 "src/ml_project/serve.py",
                 "tests/test_serve.py",
+                "tests/test_serve_limits.py",
                 "Dockerfile",
                 ".dockerignore",
                 "docs/serving.md",
@@ -209,3 +275,21 @@ def test_old_cookiecutter_is_refused(pre: ModuleType) -> None:
     pre.check_cookiecutter_version("2.7.1")
     pre.check_cookiecutter_version("3.0.0")
     pre.check_cookiecutter_version(pre.installed_cookiecutter_version())
+
+
+def test_output_directory_must_be_new_or_empty(pre: ModuleType, tmp_path: Path) -> None:
+    root = tmp_path / "ml-project"
+    root.mkdir()
+    pre.check_output_directory(root, "ml-project")
+    (root / ".env").write_text("TOKEN=x\n")
+    with pytest.raises(pre.AnswerError, match=r"^project_slug: must name a new or empty"):
+        pre.check_output_directory(root, "ml-project")
+
+
+def test_enclosing_work_tree_of_a_path_that_does_not_exist_yet(
+    post: ModuleType, tmp_path: Path
+) -> None:
+    assert post.enclosing_work_tree(tmp_path / "a" / "b") is None
+    subprocess.run(["git", "init", "-q", str(tmp_path / "repo")], check=True)
+    inside = tmp_path / "repo" / "x" / "storage"
+    assert post.enclosing_work_tree(inside) == (tmp_path / "repo").resolve()

@@ -352,7 +352,9 @@ def test_dvc_config_is_what_dvc_itself_writes(tmp_path: Path, baked_venv: Path) 
     reference.run("git", "init", "--quiet")
     reference.run("dvc", "init", "--quiet")
     reference.run("dvc", "remote", "add", "--default", "storage", url)
+    reference.run("dvc", "remote", "modify", "storage", "verify", "true")
     reference.run("dvc", "remote", "add", "readonly", read_url)
+    reference.run("dvc", "remote", "modify", "readonly", "verify", "true")
     assert project.read(".dvc/config") == reference.read(".dvc/config")
 
 

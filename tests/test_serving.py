@@ -55,6 +55,7 @@ SERVING_FILES = (
     "docs/serving.md",
     "src/{pkg}/serve.py",
     "tests/test_serve.py",
+    "tests/test_serve_limits.py",
 )
 
 

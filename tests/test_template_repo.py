@@ -11,7 +11,7 @@ import yaml
 
 from helpers import CONTEXT, TEMPLATE_DIR, Baked, clean_env
 
-OWN_CODE = ["hooks", "tests", "benchmarks"]
+OWN_CODE = ["hooks", "tests", "benchmarks", "local_extensions.py"]
 
 
 def tool(name: str) -> str:

@@ -43,6 +43,31 @@ REFUSED = [
     ),
     ({"dvc_read_remote_url": "/some/dir"}, "dvc_read_remote_url", "URL"),
     ({"serving": "false", "deploy_target": "fly"}, "deploy_target", "none when serving is false"),
+    # Issue 10: a trailing newline, names that shadow a dependency, emails that
+    # break at build time, a name too long for the file system, a local remote
+    # inside the project, credentials in a query string.
+    ({"github_owner": "org\n"}, "github_owner", "GitHub user"),
+    ({"project_slug": "ok\n"}, "project_slug", "lowercase letters"),
+    ({"author_email": "a@example.com\n"}, "author_email", "email address"),
+    ({"project_name": "Numpy"}, "project_slug", "the dependency numpy"),
+    ({"project_slug": "scikit-learn"}, "project_slug", "the dependency scikit-learn"),
+    ({"package_name": "sklearn"}, "package_name", "the dependency sklearn"),
+    ({"package_name": "yaml"}, "package_name", "the dependency yaml"),
+    ({"package_name": "pytest"}, "package_name", "the dependency pytest"),
+    ({"author_email": "ü@example.com"}, "author_email", "email address"),
+    ({"author_email": "<x>@y.z"}, "author_email", "email address"),
+    ({"author_email": "a@b..com"}, "author_email", "email address"),
+    ({"package_name": "p" * 256}, "package_name", "at most 64 characters"),
+    # The derived slug is cut at 64 characters, so cookiecutter can create the
+    # directory and the hook can refuse the name itself.
+    ({"project_name": "Long " * 60}, "project_name", "at most 100 characters"),
+    ({"dvc_remote_url": "./storage"}, "dvc_remote_url", "outside the project"),
+    ({"dvc_remote_url": "//"}, "dvc_remote_url", "outside the project"),
+    (
+        {"dvc_remote": "http", "dvc_remote_url": "https://host/x?token=abc"},
+        "dvc_remote_url",
+        "no query string",
+    ),
 ]
 
 
@@ -64,6 +89,16 @@ def test_bad_answer_is_refused_and_nothing_is_left(
     assert not any(p.name.endswith("-dvc-storage") for p in tmp_path.iterdir())
 
 
+def test_local_remote_under_the_project_by_absolute_path_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    inside = out / "ml-project" / "storage"
+    result = bake_cli(out, f"dvc_remote_url={inside}")
+    assert result.returncode != 0
+    assert "ERROR: dvc_remote_url: must be a directory path outside the project" in result.stderr
+    assert f"(got '{inside}')" in result.stderr
+    assert wait_until_empty(out)
+
+
 def wait_until_empty(directory: Path, seconds: float = 10) -> bool:
     """True once ``directory`` is empty (a refused nested slug is cleaned up detached)."""
     deadline = time.monotonic() + seconds
@@ -83,12 +118,18 @@ def test_unknown_choice_is_refused_by_cookiecutter(tmp_path: Path) -> None:
 
 
 def test_injection_in_an_answer_stays_data(tmp_path: Path) -> None:
-    """A Python-shaped answer reaches the hooks as a string and is never executed."""
+    """A Python-shaped answer reaches the hooks as a string and is never executed.
+
+    The hook parses the answers before it checks them, so the payload would run
+    before the refusal (its double quotes are refused for the docs' HTML).
+    """
     marker = tmp_path / "pwned"
     payload = f'x""" + __import__("pathlib").Path({str(marker)!r}).write_text("1") + """'
     result = bake_cli(tmp_path / "out", f"description={payload}")
-    assert result.returncode == 0, result.stderr
+    assert 'ERROR: description: must not contain <, > or "' in result.stderr
+    assert result.returncode == 1
     assert not marker.exists()
+    assert wait_until_empty(tmp_path / "out")
 
 
 def _path_without(tool: str, tmp_path: Path, *more: str) -> str:

@@ -64,7 +64,7 @@ def params_dict(tmp_path: Path) -> dict[str, Any]:
         "thresholds": {"accuracy": 0.8, "f1": 0.8, "roc_auc": 0.85},
         "paths": output_paths(tmp_path),
 {% if cookiecutter.serving %}
-        "serve": {"max_batch_size": 64},
+        "serve": {"max_batch_size": 64, "max_body_bytes": 100_000},
 {% endif %}
     }
 

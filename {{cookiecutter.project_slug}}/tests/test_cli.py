@@ -106,6 +106,23 @@ def test_gate_without_metrics_explains_what_to_run(
     assert "dvc repro" in err
 
 
+def test_check_names_a_bad_setting_that_dvc_would_not(
+    capsys: pytest.CaptureFixture[str],
+    params_dict: dict[str, Any],
+    write_params: Callable[[dict[str, Any]], Path],
+) -> None:
+    assert run(capsys, "check", "--params", str(write_params(params_dict)))[0] == 0
+    params_dict["paths"]["model"] = ""
+    bad_file = write_params(params_dict)
+
+    code, out, err = run(capsys, "check", "--params", str(bad_file))
+
+    assert code == 2
+    assert err == (
+        f"error: {bad_file}: paths.model: must be a non-empty string (got '')\n"
+    )
+
+
 def test_invalid_params_is_one_error_line(
     capsys: pytest.CaptureFixture[str],
     params_dict: dict[str, Any],

@@ -82,7 +82,12 @@ def test_error_message_names_file_field_rule_and_value(
         ("model", "C", 0, "model.C: must be greater than 0 (got 0.0)"),
         ("model", "C", True, "model.C: must be a number (got True)"),
         ("model", "max_iter", 1.5, "model.max_iter: must be a whole number (got 1.5)"),
-        ("model", "max_iter", 0, "model.max_iter: must be at least 1 (got 0)"),
+        ("model", "max_iter", 0, "model.max_iter: must be at least 10 (got 0)"),
+        ("model", "max_iter", 1, "model.max_iter: must be at least 10 (got 1)"),
+        ("model", "C", float("inf"), "model.C: must be a finite number (got inf)"),
+        ("model", "C", float("nan"), "model.C: must be a finite number (got nan)"),
+        ("data", "test_size", float("nan"), "data.test_size: must be a finite number"),
+        ("paths", "model", "", "paths.model: must be a non-empty string (got '')"),
         ("thresholds", "f1", 1.2, "thresholds.f1: must be between 0 and 1 (got 1.2)"),
         ("paths", "model", None, "paths.model: must be a non-empty string (got None)"),
     ],
@@ -158,6 +163,7 @@ def test_file_must_hold_a_mapping(tmp_path: Path) -> None:
 
 def test_serve_settings_are_read(params: Params) -> None:
     assert params.serve.max_batch_size == 64
+    assert params.serve.max_body_bytes == 100_000
 
 
 @pytest.mark.parametrize(
@@ -175,6 +181,15 @@ def test_invalid_max_batch_size_is_rejected(
     params_dict["serve"]["max_batch_size"] = value
 
     with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_params(params_dict)
+
+
+def test_too_small_body_limit_is_rejected(params_dict: dict[str, Any]) -> None:
+    params_dict["serve"]["max_body_bytes"] = 100
+
+    with pytest.raises(
+        ConfigError, match=re.escape("serve.max_body_bytes: must be at least 4096")
+    ):
         parse_params(params_dict)
 
 

@@ -175,7 +175,7 @@ def without(instance: dict[str, float], name: str) -> dict[str, float]:
         (lambda i: {"instances": []}, "instances", "too_short"),
         (lambda i: {"instances": [i] * (MAX_BATCH_SIZE + 1)}, "instances", "too_long"),
         (lambda i: {"instance": i}, "instances", "missing"),
-        (lambda i: [i], "body", "model_attributes_type"),
+        (lambda i: [i], "body", "model"),
     ],
     ids=[
         "missing-feature",
@@ -242,7 +242,8 @@ def test_create_app_reads_the_params_file(
     served_settings: dict[str, Any], served_params: Params, tmp_path: Path
 ) -> None:
     params_file = tmp_path / "params.yaml"
-    settings = {**served_settings, "serve": {"max_batch_size": 3}}
+    settings = {**served_settings}
+    settings["serve"] = {**settings["serve"], "max_batch_size": 3}
     params_file.write_text(yaml.safe_dump(settings), encoding="utf-8")
 
     client = TestClient(create_app(params_file))

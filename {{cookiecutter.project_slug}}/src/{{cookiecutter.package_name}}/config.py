@@ -18,6 +18,7 @@ keep their own sections in ``params.yaml``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,12 @@ from typing import Any
 import yaml
 
 DEFAULT_PARAMS_FILE = "params.yaml"
+# Fewer solver iterations stop logistic regression before it fits anything.
+MIN_MAX_ITER = 10
+{% if cookiecutter.serving %}
+# A request body limit below this would refuse even one instance.
+MIN_BODY_BYTES = 4096
+{% endif %}
 
 
 class ConfigError(ValueError):
@@ -77,6 +84,7 @@ class ServeParams:
     """Settings of the model server (``serve.py``)."""
 
     max_batch_size: int
+    max_body_bytes: int
 {% endif %}
 
 
@@ -137,10 +145,12 @@ class _Section:
         return Path(self.string(key))
 
     def number(self, key: str) -> float:
-        """An integer or a decimal number (``true``/``false`` are refused)."""
+        """A finite integer or decimal (``true``, ``.inf`` and ``.nan`` are refused)."""
         value = self.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.error(key, "must be a number", value)
+        if not math.isfinite(value):
+            raise self.error(key, "must be a finite number", value)
         return float(value)
 
     def integer(self, key: str) -> int:
@@ -169,8 +179,8 @@ def _read_model(section: _Section) -> ModelParams:
     if c_value <= 0:
         raise section.error("C", "must be greater than 0", c_value)
     max_iter = section.integer("max_iter")
-    if max_iter < 1:
-        raise section.error("max_iter", "must be at least 1", max_iter)
+    if max_iter < MIN_MAX_ITER:
+        raise section.error("max_iter", f"must be at least {MIN_MAX_ITER}", max_iter)
     return ModelParams(C=c_value, max_iter=max_iter)
 
 
@@ -204,7 +214,12 @@ def _read_serve(section: _Section) -> ServeParams:
     max_batch_size = section.integer("max_batch_size")
     if max_batch_size < 1:
         raise section.error("max_batch_size", "must be at least 1", max_batch_size)
-    return ServeParams(max_batch_size=max_batch_size)
+    max_body_bytes = section.integer("max_body_bytes")
+    if max_body_bytes < MIN_BODY_BYTES:
+        raise section.error(
+            "max_body_bytes", f"must be at least {MIN_BODY_BYTES}", max_body_bytes
+        )
+    return ServeParams(max_batch_size=max_batch_size, max_body_bytes=max_body_bytes)
 {% endif %}
 
 

@@ -10,8 +10,10 @@ other columns are ignored.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import joblib
+import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 from sklearn.pipeline import Pipeline
@@ -21,6 +23,19 @@ from .data import DataError
 
 class ModelNotFoundError(FileNotFoundError):
     """The model file does not exist yet."""
+
+
+class ModelLoadError(ValueError):
+    """The model file exists but holds no usable model (truncated or corrupt)."""
+
+
+class FeatureValueError(DataError):
+    """A feature value the model cannot use: infinite, or infinite once scaled."""
+
+    def __init__(self, row: int, column: str, message: str) -> None:
+        super().__init__(message)
+        self.row = row
+        self.column = column
 
 
 def load_model(path: str | Path) -> Pipeline:
@@ -35,7 +50,20 @@ def load_model(path: str | Path) -> Pipeline:
             f"model file not found: {path}; run `dvc repro` to train it, "
             "or `dvc pull` to download it from the DVC remote"
         )
-    return joblib.load(path)
+    try:
+        model = joblib.load(path)
+    except Exception as error:  # pickle fails in many ways: EOFError, IndexError...
+        raise ModelLoadError(
+            f"{path} is not a readable model ({type(error).__name__}: the file is"
+            " truncated or corrupt); run `dvc pull` to download it again, or"
+            " `dvc repro` to train it again"
+        ) from None
+    if not hasattr(model, "predict_proba") or not hasattr(model, "feature_names_in_"):
+        raise ModelLoadError(
+            f"{path} holds a {type(model).__name__}, not a model trained by this"
+            " project; run `dvc pull` to download the model, or `dvc repro`"
+        )
+    return model
 
 
 def feature_names(model: Pipeline) -> list[str]:
@@ -61,6 +89,48 @@ def select_features(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
     return features
 
 
+def first_non_finite(values: np.ndarray) -> tuple[int, int] | None:
+    """(row, column) of the first value that is not a finite number, if any."""
+    bad = np.argwhere(~np.isfinite(values))
+    return (int(bad[0][0]), int(bad[0][1])) if len(bad) else None
+
+
+def model_inputs(model: Pipeline, features: pd.DataFrame) -> tuple[Any, Any]:
+    """The model's last step and what it gets: the features after the other steps.
+
+    Finite features can still overflow inside the model: the scaler divides by
+    a standard deviation, and 1e307 divided by 0.01 is infinity. Each value is
+    checked before and after the preprocessing, so the error names the column
+    instead of failing deep inside scikit-learn.
+    """
+    names = list(features.columns)
+    raw = features.to_numpy(dtype=float)
+    found = first_non_finite(raw)
+    if found is not None:
+        row, column = found
+        raise FeatureValueError(
+            row,
+            names[column],
+            f"feature column {names[column]!r} has a value that is not a finite number"
+            f" ({raw[row, column]}) in row {row}",
+        )
+    if not isinstance(model, Pipeline) or len(model.steps) < 2:
+        return model, features
+    with np.errstate(over="ignore", invalid="ignore"):
+        transformed = model[:-1].transform(features)
+    found = first_non_finite(np.asarray(transformed, dtype=float))
+    if found is not None:
+        row, column = found
+        name = names[column] if np.shape(transformed) == raw.shape else "a feature"
+        raise FeatureValueError(
+            row,
+            name,
+            f"feature {name!r} in row {row} is too large for the model:"
+            " it becomes infinite after scaling",
+        )
+    return model[-1], transformed
+
+
 def predict(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
     """Predict every row of ``frame``.
 
@@ -70,9 +140,10 @@ def predict(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
     if len(frame) == 0:
         raise DataError("input has no rows to predict")
     features = select_features(model, frame)
-    predictions = model.predict(features)
+    final_step, inputs = model_inputs(model, features)
+    predictions = final_step.predict(inputs)
     # Training checks that the labels are 0 and 1, so column 1 is class 1.
-    probabilities = model.predict_proba(features)[:, 1]
+    probabilities = final_step.predict_proba(inputs)[:, 1]
     return pd.DataFrame(
         {
             "prediction": predictions.astype(int),

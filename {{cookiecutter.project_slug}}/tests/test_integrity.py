@@ -1,0 +1,131 @@
+"""A damaged or stale model is caught loudly, never used.
+
+A model file can be truncated in the DVC cache or on the remote, or be another
+model than the one the metrics describe. Loading such a file is a one-line
+error that says how to get a good copy, and the quality gate compares the
+model's hash with the one ``dvc.lock`` recorded for the metrics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from {{ cookiecutter.package_name }}.cli import (
+    main,
+)
+from {{ cookiecutter.package_name }}.config import (
+    Params,
+)
+from {{ cookiecutter.package_name }}.predict import (
+    ModelLoadError,
+    load_model,
+)
+
+
+def damage(path: Path, how: str) -> None:
+    """Break the model file at ``path`` the way a bad download or disk would."""
+    data = path.read_bytes()
+    damaged = {
+        "truncated": data[: len(data) // 2],
+        "empty": b"",
+        "garbage": b"not a model at all\n" * 10,
+    }
+    path.write_bytes(damaged[how])
+
+
+def write_lock(params_file: Path, model: Path, md5: str) -> Path:
+    """A dvc.lock beside ``params_file`` whose evaluate stage read ``model``."""
+    lock = {
+        "schema": "2.0",
+        "stages": {
+            "evaluate": {
+                "cmd": "python -m {{ cookiecutter.package_name }} evaluate",
+                "deps": [{"path": str(model), "hash": "md5", "md5": md5}],
+            }
+        },
+    }
+    path = params_file.parent / "dvc.lock"
+    path.write_text(yaml.safe_dump(lock), encoding="utf-8")
+    return path
+
+
+def md5_of(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("how", ["truncated", "empty", "garbage"])
+def test_a_damaged_model_is_one_error_saying_what_to_run(
+    trained_params: Params, how: str
+) -> None:
+    damage(trained_params.paths.model, how)
+
+    with pytest.raises(ModelLoadError) as error:
+        load_model(trained_params.paths.model)
+
+    message = str(error.value)
+    assert "\n" not in message
+    assert str(trained_params.paths.model) in message
+    assert "dvc pull" in message and "dvc repro" in message
+
+
+def test_predict_with_a_damaged_model_prints_one_line(
+    capsys: pytest.CaptureFixture[str], params_file: Path, trained_params: Params
+) -> None:
+    damage(trained_params.paths.model, "truncated")
+
+    code = main(
+        [
+            "predict",
+            "--params",
+            str(params_file),
+            "--input",
+            str(trained_params.paths.test),
+        ]
+    )
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert "dvc pull" in err and "Traceback" not in err
+
+
+def test_gate_passes_when_the_model_is_the_one_in_dvc_lock(
+    capsys: pytest.CaptureFixture[str], params_file: Path, evaluated_params: Params
+) -> None:
+    model = evaluated_params.paths.model
+    write_lock(params_file, model, md5_of(model))
+
+    code = main(["gate", "--params", str(params_file)])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "matches dvc.lock" in out
+
+
+def test_gate_fails_when_the_model_is_not_the_one_in_dvc_lock(
+    capsys: pytest.CaptureFixture[str], params_file: Path, evaluated_params: Params
+) -> None:
+    model = evaluated_params.paths.model
+    write_lock(params_file, model, md5_of(model))
+    damage(model, "truncated")
+
+    code = main(["gate", "--params", str(params_file)])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"{model} is not the model dvc.lock recorded" in err
+    assert "dvc pull" in err and "dvc repro" in err
+    assert "Quality gate passed" not in err
+
+
+def test_gate_without_dvc_lock_says_the_model_was_not_checked(
+    capsys: pytest.CaptureFixture[str], params_file: Path, evaluated_params: Params
+) -> None:
+    code = main(["gate", "--params", str(params_file)])
+
+    assert code == 0
+    assert "not checked" in capsys.readouterr().out

@@ -1,0 +1,193 @@
+"""One bad request gets a clear 4xx and never a 500, however it is broken.
+
+Each case is something a careless or hostile client can send: numbers the
+model cannot scale, a body far larger than any real batch, a flood of unknown
+fields, bytes that are not UTF-8, JSON nested thousands of levels deep, a
+compressed body. ``tests/test_bad_neighbour.py`` in the template checks the
+same with a real server under load.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from {{ cookiecutter.package_name }}.config import (
+    Params,
+    parse_params,
+)
+from {{ cookiecutter.package_name }}.data import (
+    prepare,
+)
+from {{ cookiecutter.package_name }}.predict import (
+    FeatureValueError,
+    load_model,
+    predict,
+)
+from {{ cookiecutter.package_name }}.serve import (
+    MAX_PROBLEMS,
+    build_app,
+)
+from {{ cookiecutter.package_name }}.train import (
+    train,
+)
+
+MAX_BODY_BYTES = 50_000
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, project_params_in: Any) -> Params:
+    """The project's settings with a small body limit, after prepare and train."""
+    raw = project_params_in(tmp_path_factory.mktemp("limits"))
+    raw["serve"]["max_body_bytes"] = MAX_BODY_BYTES
+    params = parse_params(raw)
+    prepare(params)
+    train(params)
+    params.paths.metrics.parent.mkdir(parents=True, exist_ok=True)
+    params.paths.metrics.write_text('{"accuracy": 1.0}\n', encoding="utf-8")
+    return params
+
+
+@pytest.fixture(scope="module")
+def client(trained: Params) -> TestClient:
+    return TestClient(build_app(trained), raise_server_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def instance(trained: Params) -> dict[str, float]:
+    test = pd.read_csv(trained.paths.test)
+    return test.drop(columns=[trained.data.target]).iloc[0].to_dict()
+
+
+def post(client: TestClient, body: bytes, **headers: str) -> Any:
+    return client.post(
+        "/predict",
+        content=body,
+        headers={"Content-Type": "application/json", **headers},
+    )
+
+
+def only_problem(response: Any) -> dict[str, str]:
+    (problem,) = response.json()["detail"]
+    return problem
+
+
+def test_a_finite_value_that_overflows_the_scaler_is_422_naming_it(
+    client: TestClient, instance: dict[str, float]
+) -> None:
+    body = json.dumps({"instances": [instance, {**instance, "mean_smoothness": 1e307}]})
+
+    response = post(client, body.encode())
+
+    assert response.status_code == 422
+    problem = only_problem(response)
+    assert problem["field"] == "instances.1.mean_smoothness"
+    assert "too large" in problem["message"]
+
+
+def test_predict_names_an_infinite_value_read_from_a_csv(
+    trained: Params, instance: dict[str, float]
+) -> None:
+    rows = pd.DataFrame([instance, {**instance, "mean_area": float("inf")}])
+
+    with pytest.raises(FeatureValueError, match="'mean_area'.*in row 1") as error:
+        predict(load_model(trained.paths.model), rows)
+
+    assert (error.value.row, error.value.column) == (1, "mean_area")
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_body_over_the_limit_is_413_before_it_is_read(
+    client: TestClient, chunked: bool
+) -> None:
+    body = b'{"instances": [' + b" " * (MAX_BODY_BYTES * 4) + b"]}"
+    content: Any = iter([body[i : i + 8192] for i in range(0, len(body), 8192)])
+
+    response = client.post(
+        "/predict",
+        content=content if chunked else body,
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 413
+    problem = only_problem(response)
+    assert problem["type"] == "body_too_large"
+    assert f"{MAX_BODY_BYTES} bytes" in problem["message"]
+    assert "serve.max_body_bytes" in problem["message"]
+
+
+def test_many_unknown_fields_get_a_bounded_422(
+    client: TestClient, instance: dict[str, float]
+) -> None:
+    flood = {f"unknown_{index}": 0 for index in range(2000)}
+    body = json.dumps({"instances": [{**instance, **flood}]}).encode()
+    assert len(body) < MAX_BODY_BYTES
+
+    response = post(client, body)
+
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert len(detail) == MAX_PROBLEMS + 1
+    assert detail[-1] == {
+        "field": "body",
+        "message": f"{2000 - MAX_PROBLEMS} more problems not listed",
+        "type": "too_many_problems",
+    }
+    assert len(response.content) < 5000
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "kind", "words"),
+    [
+        (
+            b'{"instances": [{"mean_radius": "\xff\xfe"}]}',
+            {},
+            422,
+            "utf8_invalid",
+            "UTF-8",
+        ),
+        (b"[" * 20_000 + b"]" * 20_000, {}, 422, "json_too_deep", "nested"),
+        (b'{"instances": ' + b"9" * 5000 + b"}", {}, 422, "json_invalid", "digits"),
+        (
+            gzip.compress(b'{"instances": []}'),
+            {"Content-Encoding": "gzip"},
+            415,
+            "encoding_unsupported",
+            "gzip",
+        ),
+    ],
+    ids=["invalid-utf8", "deep-nesting", "huge-integer-literal", "gzip"],
+)
+def test_unreadable_bodies_get_a_4xx_saying_what_is_wrong(
+    client: TestClient,
+    body: bytes,
+    headers: dict[str, str],
+    status: int,
+    kind: str,
+    words: str,
+) -> None:
+    response = post(client, body, **headers)
+
+    assert response.status_code == status
+    problem = only_problem(response)
+    assert (problem["field"], problem["type"]) == ("body", kind)
+    assert words in problem["message"]
+
+
+def test_health_still_answers_after_every_bad_request(client: TestClient) -> None:
+    post(client, b"[" * 20_000)
+    post(client, b"\xff" * 100)
+
+    assert client.get("/health").status_code == 200
+
+
+def test_max_body_bytes_is_documented_in_params(project_params_file: Path) -> None:
+    text = project_params_file.read_text(encoding="utf-8")
+
+    assert "max_body_bytes:" in text and "413" in text
