@@ -49,6 +49,12 @@ PAGE_CONTENT = """(() => ({
 }))()"""
 
 
+# The first line of every code block that needs a horizontal scroll bar.
+OVERFLOWING_CODE = """[...document.querySelectorAll("article pre > code")]
+  .filter(code => code.scrollWidth > code.clientWidth)
+  .map(code => code.textContent.split("\\n")[0])"""
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, baked_venv: Path) -> Baked:
     """A default bake whose pipeline has run, as after `make repro`."""
@@ -143,6 +149,11 @@ def test_pipeline_page_shows_the_dag(site: Site, browser: Browser, shots: Path) 
     assert len(dags) == 1, images
     assert dags[0]["width"] > 0 and dags[0]["height"] > 0
     assert all(stage in dags[0]["alt"] for stage in ("prepare", "train", "evaluate"))
+
+
+@pytest.mark.parametrize("page", ["onboarding", "serving", "pipeline"])
+def test_code_blocks_fit_the_column(site: Site, browser: Browser, shots: Path, page: str) -> None:
+    assert view(browser, site, page, shots, OVERFLOWING_CODE) == []
 
 
 def test_site_was_built_by_the_chosen_builder(site: Site) -> None:
