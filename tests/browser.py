@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import select
 import shutil
 import subprocess
 import tempfile
@@ -33,6 +34,8 @@ CHROMIUM_FLAGS = (
     "--remote-debugging-pipe",
 )
 COMMAND_FD, REPLY_FD = 3, 4
+# Seconds to wait for any message (a page load included) before giving up.
+REPLY_TIMEOUT = 60
 
 
 def chromium_executable() -> str | None:
@@ -92,6 +95,9 @@ class Browser:
 
     def _receive(self) -> dict:
         while b"\0" not in self._buffer:
+            ready, _, _ = select.select([self._reply_read], [], [], REPLY_TIMEOUT)
+            if not ready:
+                raise TimeoutError(f"Chromium sent nothing for {REPLY_TIMEOUT} s")
             chunk = os.read(self._reply_read, 1 << 16)
             if not chunk:
                 raise RuntimeError("Chromium closed the DevTools pipe")
@@ -143,7 +149,7 @@ class Browser:
         try:
             self.call("Browser.close")
             self.process.wait(timeout=20)
-        except (RuntimeError, OSError, subprocess.TimeoutExpired):
+        except (RuntimeError, OSError, subprocess.TimeoutExpired):  # TimeoutError is an OSError
             self.process.kill()
             self.process.wait(timeout=20)
         os.close(self._command_write)
