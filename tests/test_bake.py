@@ -49,6 +49,7 @@ ALWAYS = {
     "docs/model-card.md",
     "docs/onboarding.md",
     "docs/pipeline.md",
+    "docs/pipeline_dag.py",
     "docs/remotes.md",
     "docs/updating.md",
     "dvc.yaml",

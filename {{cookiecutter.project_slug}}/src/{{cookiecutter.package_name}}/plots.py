@@ -28,11 +28,11 @@ FIGURE_SIZE = (5.0, 4.0)
 DPI = 100
 
 
-def new_figure(size: tuple[float, float] = FIGURE_SIZE) -> tuple[Figure, Axes]:
+def new_figure() -> tuple[Figure, Axes]:
     """A figure with one plot area, outside pyplot (no window, no global state)."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=size, dpi=DPI, layout="constrained")
+    figure = Figure(figsize=FIGURE_SIZE, dpi=DPI, layout="constrained")
     return figure, figure.subplots()
 
 

@@ -1,12 +1,11 @@
-"""Describe the current model and the pipeline in Markdown, for the documentation site.
+"""Describe the current model in Markdown, for the documentation's model card.
 
-``docs/model-card.md`` and ``docs/pipeline.md`` call ``model_card()`` and
-``pipeline_dag()`` from ``python exec="on"`` blocks, which the markdown-exec
-plugin runs while the site is built (with MkDocs or Zensical). So the site
-shows the files of the checkout it is built from - ``reports/metrics.json``,
-``reports/training.json``, the plot images, ``params.yaml`` and ``dvc.yaml`` -
-and no number is ever copied by hand. Before the pipeline has run, the model
-card says what to run instead of failing the build.
+``docs/model-card.md`` calls ``model_card()`` from a ``python exec="on"``
+block, which the markdown-exec plugin runs while the site is built (with MkDocs
+or Zensical). So the card shows the files of the checkout it is built from -
+``reports/metrics.json``, ``reports/training.json``, the plot images and
+``params.yaml`` - and no number is ever copied by hand. Before the pipeline has
+run, it says what to run instead of failing the build.
 
 Images are embedded in the page as ``data:`` URLs, so they need no copying
 into the site and work with either builder.
@@ -16,9 +15,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
-import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -26,7 +22,6 @@ import pandas as pd
 
 from .config import DEFAULT_PARAMS_FILE, Params, load_params
 from .evaluate import meets_minimum, read_metrics
-from .plots import figure_png, new_figure
 
 # Shown instead of the model card while the pipeline has not run in this checkout.
 NOT_TRAINED = """!!! note "No trained model in this checkout"
@@ -105,63 +100,3 @@ def model_card(params_file: str | Path = DEFAULT_PARAMS_FILE) -> str:
             plot_images(params),
         ]
     )
-
-
-def read_pipeline_graph():  # -> networkx.DiGraph (imported here, see below)
-    """The stages of ``dvc.yaml`` and the order between them, from ``dvc dag --dot``.
-
-    networkx and pydot come with DVC (the ``dev`` extra), like matplotlib.
-    """
-    import networkx
-    import pydot
-
-    dot = subprocess.run(
-        [sys.executable, "-m", "dvc", "dag", "--dot"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    with warnings.catch_warnings():
-        # pydot's parser uses pyparsing names that newer pyparsing deprecates.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        parsed = pydot.graph_from_dot_data(dot)[0]
-    return networkx.DiGraph(networkx.nx_pydot.from_pydot(parsed))
-
-
-def draw_pipeline(graph) -> bytes:  # graph: networkx.DiGraph
-    """A PNG of the stages, left to right in the order DVC runs them."""
-    import networkx
-
-    layers = list(networkx.topological_generations(graph))
-    for number, layer in enumerate(layers):
-        for stage in layer:
-            graph.nodes[stage]["layer"] = number
-    positions = networkx.multipartite_layout(graph, subset_key="layer")
-    tallest = max(len(layer) for layer in layers)
-    figure, axes = new_figure(size=(2.4 * len(layers), 0.8 + 0.9 * tallest))
-    networkx.draw_networkx_edges(
-        graph,
-        positions,
-        ax=axes,
-        arrowstyle="-|>",
-        arrowsize=16,
-        edge_color="#555555",
-        connectionstyle="arc3,rad=0.2",  # an edge that skips a stage curves round it
-        min_source_margin=38,
-        min_target_margin=38,
-    )
-    box = {"boxstyle": "round,pad=0.5", "facecolor": "#e8eaf6", "edgecolor": "#3949ab"}
-    networkx.draw_networkx_labels(graph, positions, ax=axes, font_size=11, bbox=box)
-    axes.set_axis_off()
-    axes.margins(x=0.15, y=0.5)
-    return figure_png(figure)
-
-
-def pipeline_dag() -> str:
-    """The pipeline's stages as an embedded image, as Markdown."""
-    import networkx
-
-    graph = read_pipeline_graph()
-    order = " → ".join(networkx.topological_sort(graph))
-    alt = f"Pipeline stages in the order DVC runs them: {order}"
-    return image(alt, draw_pipeline(graph))
