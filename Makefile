@@ -7,6 +7,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 # Outside this repository: a bake inside a git work tree gets no repository of its own.
 DEMO_DIR ?= $(or $(TMPDIR),/tmp)/ml-cicd-demo
+DEMO_PROJECT := $(DEMO_DIR)/ml-project
 export DVC_NO_ANALYTICS := 1
 export UV_PYTHON_DOWNLOADS := never
 
@@ -14,6 +15,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@echo "  (make demo DEMO_DIR=... bakes elsewhere; default $(DEMO_DIR))"
 
 $(STAMP): requirements.txt
 	python3 -m venv $(VENV)
@@ -26,11 +28,17 @@ setup: $(STAMP) ## Create .venv with the template's test tools
 test: setup ## Run the template's test suite (bakes, hooks, the baked project's gates)
 	$(BIN)/pytest -n 2 --dist loadfile
 
-demo: setup ## Bake with defaults into $(DEMO_DIR), install it, run its DVC pipeline, show metrics
+demo: setup ## Bake with defaults into a scratch directory, train, commit, push
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
-	PATH="$(BIN):$$PATH" $(MAKE) -C $(DEMO_DIR)/ml-project setup repro
-	cd $(DEMO_DIR)/ml-project && .venv/bin/dvc push
+	PATH="$(BIN):$$PATH" $(MAKE) -C $(DEMO_PROJECT) setup repro
+	git -C $(DEMO_PROJECT) add dvc.lock reports data models
+	git -C $(DEMO_PROJECT) -c user.name="ml-cicd demo" -c user.email=demo@example.com \
+		commit --quiet -m "Train the first model"
+	$(MAKE) -C $(DEMO_PROJECT) push
+	@echo
+	@echo "The demo project is $(DEMO_PROJECT): trained, committed, pushed."
+	@echo "  cd $(DEMO_PROJECT) && make help"
 
 bench: setup ## Time bakes, the baked pipeline and the baked test suite
 	$(BIN)/python benchmarks/bench.py

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cruft_support import BIN, Template, copy_template
 from helpers import Baked, bake, clean_env, ensure_baked_venv
@@ -26,6 +27,27 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory) -> None:
         "GIT_COMMITTER_EMAIL",
     ):
         os.environ.pop(name, None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cookiecutter(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Bakes keep their replay files and template clones in a config of their own.
+
+    Without it every bake overwrites ``~/.cookiecutter_replay/<template>.json``,
+    where a user finds the answers of their own projects (docs/updating.md).
+    """
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "replay_dir": str(home / "replay"),
+                "cookiecutters_dir": str(home / "cookiecutters"),
+            }
+        )
+    )
+    os.environ["COOKIECUTTER_CONFIG"] = str(config)
+    return home / "replay"
 
 
 @pytest.fixture(scope="session")

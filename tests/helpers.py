@@ -141,10 +141,10 @@ class Baked:
             )
         return result
 
-    def make(self, target: str, **kwargs) -> subprocess.CompletedProcess:
-        """``make <target>`` with the shared virtualenv standing in for ``.venv``."""
+    def make(self, target: str, *variables: str, **kwargs) -> subprocess.CompletedProcess:
+        """``make <target> [NAME=value ...]`` with the shared virtualenv as ``.venv``."""
         venv = [f"VENV={self.venv}"] if self.venv else []
-        return self.run("make", target, *venv, **kwargs)
+        return self.run("make", target, *venv, *variables, **kwargs)
 
     def files(self) -> set[str]:
         """Every file in the project, relative, outside .git."""

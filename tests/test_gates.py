@@ -62,6 +62,9 @@ def test_dvc_plots_render(project: Baked) -> None:
     project.run("dvc", "plots", "show", "-o", "plots-html")
     page = (project.path / "plots-html" / "index.html").read_text()
     assert "confusion" in page.lower() and "fpr" in page
+    # The PNG images, which need no network, beside the interactive (Vega) plots.
+    for image in ("confusion_matrix", "roc"):
+        assert f'<img src="static/workspace_reports_plots_{image}.png">' in page, image
 
 
 def test_quality_gate_fails_when_a_threshold_is_raised(project: Baked) -> None:

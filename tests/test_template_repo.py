@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
 
-from helpers import CONTEXT, TEMPLATE_DIR, Baked, clean_env
+from helpers import CONTEXT, TEMPLATE_DIR, Baked, bake, clean_env
 
 OWN_CODE = ["hooks", "tests", "benchmarks", "local_extensions.py"]
 
@@ -67,3 +68,53 @@ def test_replay_file_reproduces_the_recorded_project(tmp_path: Path) -> None:
     assert "url = s3://churn-model-dvc/storage" in config
     assert "url = https://dvc.example.com/churn-model" in config
     assert 'requires-python = ">=3.12"' in project.read("pyproject.toml")
+
+
+def test_bakes_leave_the_users_cookiecutter_replay_alone(
+    tmp_path: Path, isolated_cookiecutter: Path
+) -> None:
+    """`make test` must not overwrite the answers a user recovers from ~/.cookiecutter_replay."""
+    users_replay = Path.home() / ".cookiecutter_replay" / f"{TEMPLATE_DIR.name}.json"
+    before = users_replay.stat().st_mtime_ns if users_replay.exists() else None
+    bake(tmp_path)
+    after = users_replay.stat().st_mtime_ns if users_replay.exists() else None
+    assert after == before
+    assert (isolated_cookiecutter / f"{TEMPLATE_DIR.name}.json").is_file()
+
+
+def test_make_help_prints_no_make_syntax() -> None:
+    result = subprocess.run(
+        ["make", "help"], cwd=TEMPLATE_DIR, capture_output=True, text=True, env=clean_env()
+    )
+    assert result.returncode == 0 and "make demo" in result.stdout
+    assert "$(" not in result.stdout
+
+
+def test_make_clean_removes_the_test_cache(tmp_path: Path) -> None:
+    """`make test` leaves a large .cache/ (baked virtualenvs, pre-commit hooks)."""
+    shutil.copy(TEMPLATE_DIR / "Makefile", tmp_path)
+    for directory in (".cache/baked-venv-x", ".pytest_cache", "demo/ml-project"):
+        (tmp_path / directory).mkdir(parents=True)
+    result = subprocess.run(
+        ["make", "clean", f"DEMO_DIR={tmp_path / 'demo'}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Makefile"]
+    assert "make clean" in (TEMPLATE_DIR / "README.md").read_text()
+
+
+def test_readme_commands_work_as_typed() -> None:
+    """No placeholder that looks like a real name; no tool most machines lack."""
+    readme = (TEMPLATE_DIR / "README.md").read_text()
+    assert "gh:org/" not in readme and "pipx" not in readme
+    for command in (
+        "uvx cookiecutter",
+        "python3 -m pip install --user",
+        "python3 -m cookiecutter",
+        "make docs-serve",
+    ):
+        assert command in readme, command

@@ -187,7 +187,7 @@ def expected_permissions(answers: dict) -> dict[tuple[str, str], dict[str, str]]
         ("testing.yml", "tests"): read,
         ("testing.yml", "pipeline"): data,
         ("testing.yml", "report"): {"pull-requests": "write"},
-        ("documentation.yml", "build"): read,
+        ("documentation.yml", "build"): data,
         ("documentation.yml", "deploy"): {"pages": "write", "id-token": "write"},
         ("train.yml", "train"): data,
         ("train.yml", "propose"): {"contents": "write", "pull-requests": "write"},
@@ -421,7 +421,12 @@ def test_every_workflow_is_set_up_alike(baked, answers: dict) -> None:
 def test_one_dvc_remote_step_in_each_job_that_runs_the_pipeline(baked, answers: dict) -> None:
     project = baked(answers)
     found = workflows(project)
-    jobs = {"testing.yml": "pipeline", "train.yml": "train", "publish.yml": "gate"}
+    jobs = {
+        "testing.yml": "pipeline",
+        "train.yml": "train",
+        "publish.yml": "gate",
+        "documentation.yml": "build",
+    }
     inputs = []
     for name, job_id in jobs.items():
         steps = found[name]["jobs"][job_id]["steps"]

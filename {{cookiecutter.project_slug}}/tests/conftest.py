@@ -37,14 +37,18 @@ BUNDLED_SOURCE = "sklearn:breast_cancer"
 
 def output_paths(root: Path) -> dict[str, str]:
     """The ``paths`` section of params.yaml, with every file under ``root``."""
+    plots = root / "reports" / "plots"
     return {
         "raw": str(root / "data" / "raw.csv"),
         "train": str(root / "data" / "train.csv"),
         "test": str(root / "data" / "test.csv"),
         "model": str(root / "models" / "model.joblib"),
+        "training": str(root / "reports" / "training.json"),
         "metrics": str(root / "reports" / "metrics.json"),
-        "confusion_matrix": str(root / "reports" / "plots" / "confusion_matrix.csv"),
-        "roc": str(root / "reports" / "plots" / "roc.csv"),
+        "confusion_matrix": str(plots / "confusion_matrix.csv"),
+        "roc": str(plots / "roc.csv"),
+        "confusion_matrix_image": str(plots / "confusion_matrix.png"),
+        "roc_image": str(plots / "roc.png"),
     }
 
 

@@ -70,6 +70,14 @@ def test_evaluate_writes_the_roc_curve(evaluated_params: Params) -> None:
     assert all(math.isfinite(value) for value in roc["threshold"])
 
 
+def test_evaluate_draws_the_plots_as_png_images(evaluated_params: Params) -> None:
+    for path in (
+        evaluated_params.paths.confusion_matrix_image,
+        evaluated_params.paths.roc_image,
+    ):
+        assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n"), path
+
+
 def test_thresholds_that_are_met_give_no_failures() -> None:
     metrics = {"accuracy": 0.95, "f1": 0.9, "roc_auc": 0.99}
 

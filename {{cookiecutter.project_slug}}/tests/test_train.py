@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import joblib
 import numpy as np
 import pandas as pd
@@ -43,6 +46,20 @@ def test_train_saves_a_fitted_model(prepared_params: Params) -> None:
     train_columns = pd.read_csv(prepared_params.paths.train).columns
     expected = [column for column in train_columns if column != "target"]
     assert list(model.feature_names_in_) == expected
+
+
+def test_train_records_when_and_on_what_the_model_was_trained(
+    prepared_params: Params,
+) -> None:
+    model_path = train(prepared_params)
+
+    record = json.loads(prepared_params.paths.training.read_text())
+    model_sha256 = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    train_rows = len(pd.read_csv(prepared_params.paths.train))
+    assert record["model_sha256"] == model_sha256
+    assert record["trained_at"].endswith("+00:00")
+    assert record["data_source"] == prepared_params.data.source
+    assert (record["train_rows"], record["features"]) == (train_rows, 30)
 
 
 def test_training_is_repeatable(prepared_params: Params) -> None:

@@ -73,9 +73,12 @@ class Paths:
     train: Path
     test: Path
     model: Path
+    training: Path
     metrics: Path
     confusion_matrix: Path
     roc: Path
+    confusion_matrix_image: Path
+    roc_image: Path
 {% if cookiecutter.serving %}
 
 
@@ -202,9 +205,12 @@ def _read_paths(section: _Section) -> Paths:
         train=section.path("train"),
         test=section.path("test"),
         model=section.path("model"),
+        training=section.path("training"),
         metrics=section.path("metrics"),
         confusion_matrix=section.path("confusion_matrix"),
         roc=section.path("roc"),
+        confusion_matrix_image=section.path("confusion_matrix_image"),
+        roc_image=section.path("roc_image"),
     )
 {% if cookiecutter.serving %}
 

@@ -7,6 +7,8 @@ Outputs (paths from ``params.yaml``):
 * ``paths.confusion_matrix`` - CSV ``actual,predicted``, one row per test
   sample; ``dvc plots show`` draws it as a confusion matrix.
 * ``paths.roc`` - CSV ``fpr,tpr,threshold``, the points of the ROC curve.
+* ``paths.confusion_matrix_image``, ``paths.roc_image`` - the same two plots as
+  PNG images (``plots.py``), for the model card and ``dvc plots show``.
 
 ``check_thresholds`` compares metrics with the minimums in the ``thresholds``
 section of ``params.yaml``; the ``gate`` command uses it to stop CI when the
@@ -26,6 +28,7 @@ from sklearn.metrics import accuracy_score, f1_score, roc_auc_score, roc_curve
 
 from .config import Params, Thresholds
 from .data import load_prepared, write_csv
+from .plots import save_confusion_matrix, save_roc_curve
 from .predict import load_model, predict
 
 # Digits kept in the metrics file: enough to see real changes, short to read.
@@ -110,7 +113,16 @@ def evaluate(params: Params) -> dict[str, float]:
     write_metrics(metrics, params.paths.metrics)
     write_confusion_data(actual, result["prediction"], params.paths.confusion_matrix)
     write_roc_data(actual, result["probability"], params.paths.roc)
+    save_confusion_matrix(
+        actual, result["prediction"], params.paths.confusion_matrix_image
+    )
+    save_roc_curve(actual, result["probability"], params.paths.roc_image)
     return metrics
+
+
+def meets_minimum(metrics: Mapping[str, float], name: str, minimum: float) -> bool:
+    """True when metric ``name`` is present and at least ``minimum``."""
+    return name in metrics and metrics[name] >= minimum
 
 
 def check_thresholds(
@@ -129,7 +141,7 @@ def check_thresholds(
             failures.append(
                 f"{name} is missing from the metrics (required by {setting})"
             )
-        elif metrics[name] < minimum:
+        elif not meets_minimum(metrics, name, minimum):
             value = metrics[name]
             failures.append(
                 f"{name} {value} is below the minimum {minimum} set in {setting}"

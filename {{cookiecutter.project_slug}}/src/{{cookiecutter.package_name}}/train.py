@@ -7,13 +7,22 @@ step.
 
 To try another model, change ``build_pipeline`` (and add its settings to
 ``ModelParams`` in ``config.py`` and to ``params.yaml``).
+
+Next to the model, ``train`` writes a small JSON record of the run
+(``paths.training``): when it ran, the model file's SHA-256, the data source
+and the size of the training set. The model card shows it. Nothing depends on
+that file, so its timestamp never makes DVC re-run a stage.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import joblib
+import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -46,6 +55,28 @@ def save_model(model: Pipeline, path: Path) -> Path:
     return path
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, in hexadecimal: the model's version."""
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def write_training_record(
+    model_path: Path, features: pd.DataFrame, source: str, path: Path
+) -> Path:
+    """Write when and on what the model at ``model_path`` was trained, as JSON."""
+    record = {
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model_sha256": file_sha256(model_path),
+        "data_source": source,
+        "train_rows": len(features),
+        "features": features.shape[1],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
 def train(params: Params) -> Path:
     """Fit the pipeline on the training CSV and save it; return the model path.
 
@@ -55,4 +86,8 @@ def train(params: Params) -> Path:
     features, labels = load_prepared(params.paths.train, params.data.target)
     model = build_pipeline(params.model, params.seed)
     model.fit(features, labels)
-    return save_model(model, params.paths.model)
+    model_path = save_model(model, params.paths.model)
+    write_training_record(
+        model_path, features, params.data.source, params.paths.training
+    )
+    return model_path

@@ -1,0 +1,102 @@
+"""Describe the current model in Markdown, for the documentation's model card.
+
+``docs/model-card.md`` calls ``model_card()`` from a ``python exec="on"``
+block, which the markdown-exec plugin runs while the site is built (with MkDocs
+or Zensical). So the card shows the files of the checkout it is built from -
+``reports/metrics.json``, ``reports/training.json``, the plot images and
+``params.yaml`` - and no number is ever copied by hand. Before the pipeline has
+run, it says what to run instead of failing the build.
+
+Images are embedded in the page as ``data:`` URLs, so they need no copying
+into the site and work with either builder.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+
+from .config import DEFAULT_PARAMS_FILE, Params, load_params
+from .evaluate import meets_minimum, read_metrics
+
+# Shown instead of the model card while the pipeline has not run in this checkout.
+NOT_TRAINED = """!!! note "No trained model in this checkout"
+    The model card is filled in from the pipeline's outputs, and there are none
+    yet. Run `make repro` to train the model (or `dvc pull` to download it), then
+    build the documentation again."""
+# Characters of the model file's SHA-256 that name the model version.
+VERSION_LENGTH = 12
+
+
+def image(alt: str, png: bytes) -> str:
+    """A Markdown image whose picture is embedded in the page."""
+    encoded = base64.b64encode(png).decode("ascii")
+    return f"![{alt}](data:image/png;base64,{encoded})"
+
+
+def read_training_record(path: Path) -> dict:
+    """The record that ``train`` writes next to the model (``paths.training``)."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def model_facts(params: Params) -> str:
+    """Version, training date and data of the model, as a Markdown list."""
+    training = read_training_record(params.paths.training)
+    test_rows = len(pd.read_csv(params.paths.confusion_matrix))  # one row per sample
+    version = training["model_sha256"][:VERSION_LENGTH]
+    trained_at = training["trained_at"].replace("T", " ").replace("+00:00", " UTC")
+    return "\n".join(
+        [
+            f"- **Version**: `{version}`, the first {VERSION_LENGTH} characters of"
+            f" the SHA-256 of `{params.paths.model}`",
+            f"- **Trained**: {trained_at}",
+            f"- **Data**: `{training['data_source']}`, {training['train_rows']}"
+            f" training rows and {test_rows} test rows, {training['features']}"
+            " features",
+        ]
+    )
+
+
+def metrics_table(params: Params) -> str:
+    """Each metric with its value, its minimum and whether it passes, in Markdown."""
+    metrics = read_metrics(params.paths.metrics)
+    minimums = asdict(params.thresholds)
+    rows = ["| Metric | Value | Minimum | Result |", "| --- | ---: | ---: | --- |"]
+    for name in sorted(set(metrics) | set(minimums)):
+        value = f"{metrics[name]:.4f}" if name in metrics else "missing"
+        minimum = f"{minimums[name]:g}" if name in minimums else "none"
+        passed = name not in minimums or meets_minimum(metrics, name, minimums[name])
+        result = "pass" if passed else "fail"
+        rows.append(f"| {name} | {value} | {minimum} | {result} |")
+    return "\n".join(rows)
+
+
+def plot_images(params: Params) -> str:
+    """The confusion matrix and the ROC curve drawn by ``evaluate``, embedded."""
+    plots = (
+        ("Confusion matrix of the test set", params.paths.confusion_matrix_image),
+        ("ROC curve of the test set", params.paths.roc_image),
+    )
+    return "\n".join(image(alt, path.read_bytes()) for alt, path in plots)
+
+
+def model_card(params_file: str | Path = DEFAULT_PARAMS_FILE) -> str:
+    """The current model's facts, metrics and plots, as Markdown."""
+    params = load_params(params_file)
+    paths = params.paths
+    outputs = (paths.training, paths.metrics, paths.confusion_matrix_image)
+    if not all(path.is_file() for path in (*outputs, paths.roc_image)):
+        return NOT_TRAINED
+    return "\n\n".join(
+        [
+            model_facts(params),
+            "### Metrics on the test set",
+            metrics_table(params),
+            f"The minimums are `thresholds` in `{params_file}`.",
+            plot_images(params),
+        ]
+    )
