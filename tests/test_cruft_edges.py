@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from helpers import bake, clean_env
-from test_cruft import PROJECT, Template, create, cruft, env, git, template, temp_root  # noqa: F401
+from cruft_support import PROJECT, Template, create, cruft, git
 
 CHECKER = "tools/check_template_update.py"
 

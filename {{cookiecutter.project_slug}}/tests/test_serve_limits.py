@@ -23,6 +23,7 @@ from {{ cookiecutter.package_name }}.config import (
     parse_params,
 )
 from {{ cookiecutter.package_name }}.data import (
+    ingest,
     prepare,
 )
 from {{ cookiecutter.package_name }}.predict import (
@@ -47,6 +48,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, project_params_in: Any) ->
     raw = project_params_in(tmp_path_factory.mktemp("limits"))
     raw["serve"]["max_body_bytes"] = MAX_BODY_BYTES
     params = parse_params(raw)
+    ingest(params)
     prepare(params)
     train(params)
     params.paths.metrics.parent.mkdir(parents=True, exist_ok=True)
