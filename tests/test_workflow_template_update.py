@@ -51,6 +51,18 @@ def assert_result(run: Run, **expected: str) -> None:
     assert {job: run[job].result for job in expected} == expected, run.describe()
 
 
+def conflicting_project(template: Template, env: dict, root: Path, branch: str) -> Path:
+    """A project whose first Makefile line the team and the template's next
+    release on ``branch`` both change."""
+    template.branch(branch)
+    project = create(env, template, root / "out", "--checkout", branch)
+    makefile = project / "Makefile"
+    makefile.write_text(replace_first_line("# The team's first line.")(makefile.read_text()))
+    git(project, "commit", "--quiet", "--all", "-m", "Team edit")
+    template.commit(branch, {f"{PROJECT}/Makefile": replace_first_line("# The template's.")})
+    return project
+
+
 def test_update_is_proposed_and_keeps_the_team_work(
     template: Template, env: dict, tmp_path: Path
 ) -> None:
@@ -99,12 +111,7 @@ def test_update_is_proposed_and_keeps_the_team_work(
 def test_conflicts_fail_the_run_and_ask_once_for_a_manual_update(
     template: Template, env: dict, tmp_path: Path
 ) -> None:
-    template.branch("conflict")
-    project = create(env, template, tmp_path / "out", "--checkout", "conflict")
-    makefile = project / "Makefile"
-    makefile.write_text(replace_first_line("# The team's first line.")(makefile.read_text()))
-    git(project, "commit", "--quiet", "--all", "-m", "Team edit")
-    template.commit("conflict", {f"{PROJECT}/Makefile": replace_first_line("# The template's.")})
+    project = conflicting_project(template, env, tmp_path, "conflict")
     repo = on_github(project, tmp_path / "github")
 
     # Full history (fetch-depth: 0): conflict markers, which the run refuses.
@@ -128,12 +135,7 @@ def test_shallow_history_leaves_rej_files_that_cannot_be_committed(
 ) -> None:
     """Without the blobs of the three-way merge cruft writes *.rej (the workflow
     checks out the whole history); the baked pre-commit hook refuses them."""
-    template.branch("shallow")
-    project = create(env, template, tmp_path / "out", "--checkout", "shallow")
-    makefile = project / "Makefile"
-    makefile.write_text(replace_first_line("# The team's first line.")(makefile.read_text()))
-    git(project, "commit", "--quiet", "--all", "-m", "Team edit")
-    template.commit("shallow", {f"{PROJECT}/Makefile": replace_first_line("# The template's.")})
+    project = conflicting_project(template, env, tmp_path, "shallow")
     shallow = tmp_path / "shallow"
     git(tmp_path, "clone", "--quiet", "--depth", "1", project.as_uri(), str(shallow))
     applied = cruft(env, shallow, "update", "--skip-apply-ask", "--checkout", "shallow")

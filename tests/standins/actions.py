@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -175,13 +176,10 @@ def search_root(pattern: str) -> Path:
     path = workspace() / pattern
     if path.is_dir():
         return path
-    parts = Path(pattern).parts
-    fixed = [p for p in parts[: next((i for i, p in enumerate(parts) if "*" in p), len(parts))]]
-    return (
-        (workspace().joinpath(*fixed)).parent
-        if "*" not in pattern
-        else workspace().joinpath(*fixed)
-    )
+    if "*" not in pattern:
+        return path.parent
+    fixed = itertools.takewhile(lambda part: "*" not in part, Path(pattern).parts)
+    return workspace().joinpath(*fixed)
 
 
 def upload_artifact() -> None:
@@ -429,29 +427,21 @@ RUN = {
 
 
 def action_yaml(name: str) -> str:
-    """The composite action.yml of one stand-in."""
+    """The composite action.yml of one stand-in (written as JSON, which is YAML)."""
     inputs, outputs = STANDINS[name]
-    lines = [f"name: {name} (stand-in)", "inputs:"]
-    lines += [f"  {key}:\n    default: {json.dumps(value)}" for key, value in inputs.items()] or [
-        "  {}"
-    ]
-    if not inputs:
-        lines[-1] = "inputs: {}"
-        lines.pop(-2)
-    lines.append("outputs:" if outputs else "outputs: {}")
-    lines += [f"  {key}:\n    value: ${{{{ steps.run.outputs.{key} }}}}" for key in outputs]
-    env = "\n".join(f"        INPUT_{key.upper()}: ${{{{ inputs.{key} }}}}" for key in inputs)
-    lines += [
-        "runs:",
-        "  using: composite",
-        "  steps:",
-        "    - id: run",
-        "      shell: bash",
-        f'      run: python3 "$STANDIN_TOOLS/actions.py" {name}',
-    ]
-    if env:
-        lines += ["      env:", env]
-    return "\n".join(lines) + "\n"
+    step = {
+        "id": "run",
+        "shell": "bash",
+        "run": f'python3 "$STANDIN_TOOLS/actions.py" {name}',
+        "env": {f"INPUT_{key.upper()}": f"${{{{ inputs.{key} }}}}" for key in inputs},
+    }
+    action = {
+        "name": f"{name} (stand-in)",
+        "inputs": {key: {"default": value} for key, value in inputs.items()},
+        "outputs": {key: {"value": f"${{{{ steps.run.outputs.{key} }}}}"} for key in outputs},
+        "runs": {"using": "composite", "steps": [step]},
+    }
+    return json.dumps(action, indent=2) + "\n"
 
 
 def write_actions(directory: Path) -> dict[str, Path]:

@@ -166,6 +166,12 @@ def add_comment(state: dict, number: int, body: str, token: str) -> dict:
     return comment
 
 
+def comment(state: dict, args: list[str], token: str) -> str:
+    """``gh pr comment N`` and ``gh issue comment N``: one comment, no output."""
+    add_comment(state, int(args.pop(0)), body_of(args), token)
+    return ""
+
+
 def pr(state: dict, args: list[str], token: str):
     """``gh pr create|list|comment``."""
     verb = args.pop(0)
@@ -199,9 +205,7 @@ def pr(state: dict, args: list[str], token: str):
             if (head is None or p["head"] == head) and (wanted == "all" or p["state"] == wanted)
         ]
     if verb == "comment":
-        number = int(args.pop(0))
-        add_comment(state, number, body_of(args), token)
-        return ""
+        return comment(state, args, token)
     raise GhError(f"fake gh: pr {verb} not modelled")
 
 
@@ -221,9 +225,7 @@ def issue(state: dict, args: list[str], token: str):
         option(args, "--json")
         return [{"number": i["number"], "title": i["title"]} for i in state["issues"]]
     if verb == "comment":
-        number = int(args.pop(0))
-        add_comment(state, number, body_of(args), token)
-        return ""
+        return comment(state, args, token)
     raise GhError(f"fake gh: issue {verb} not modelled")
 
 
