@@ -67,6 +67,18 @@ def params_dict(tmp_path: Path) -> dict[str, Any]:
         "model": {"C": 1.0, "max_iter": 500},
         "thresholds": {"accuracy": 0.8, "f1": 0.8, "roc_auc": 0.85},
         "paths": output_paths(tmp_path),
+        "batch": {
+            "input": str(tmp_path / "batch" / "input.csv"),
+            "output": str(tmp_path / "batch" / "predictions.csv"),
+            "chunk_size": 100,
+        },
+        "drift": {
+            "p_value": 0.01,
+            "min_statistic": 0.1,
+            "max_missing": 0.05,
+            "max_out_of_range": 0.05,
+            "report": str(tmp_path / "reports" / "drift.json"),
+        },
 {% if cookiecutter.serving %}
         "serve": {"max_batch_size": 64, "max_body_bytes": 100_000},
 {% endif %}

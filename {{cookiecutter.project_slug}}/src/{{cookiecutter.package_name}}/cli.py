@@ -10,6 +10,8 @@ Commands:
 * ``gate``     - fail (exit 1) when the model is not the one dvc.lock recorded,
   or a metric is below its minimum in params.yaml
 * ``predict``  - predict the rows of a CSV file
+* ``batch``    - score a whole table in chunks (``batch`` in params.yaml)
+* ``drift``    - compare a table with the training data; exit 1 on drift
 {% if cookiecutter.serving %}
 * ``serve``    - serve the model over HTTP (needs the ``serve`` extra)
 {% endif %}
@@ -155,6 +157,65 @@ def run_predict(args: argparse.Namespace, params: Params) -> int:
         write_csv(result, Path(args.output))
         print(f"Wrote {len(result)} predictions to {args.output}")
     return EXIT_OK
+
+
+def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the ``batch`` command."""
+    parser.add_argument(
+        "--input", metavar="CSV", help="table to score (default: batch.input)"
+    )
+    parser.add_argument(
+        "--output", metavar="CSV", help="predictions file (default: batch.output)"
+    )
+
+
+def run_batch(args: argparse.Namespace, params: Params) -> int:
+    """Score a whole table, ``batch.chunk_size`` rows at a time."""
+    from .batch import score_table
+
+    result = score_table(
+        params.paths.model,
+        args.input or params.batch.input,
+        Path(args.output or params.batch.output),
+        params.batch.chunk_size,
+    )
+    print(
+        f"Wrote {result.rows} predictions ({result.chunks} chunks, model"
+        f" {result.model_version}) to {result.output}"
+    )
+    return EXIT_OK
+
+
+def add_drift_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the ``drift`` command."""
+    parser.add_argument(
+        "--input", metavar="CSV", help="table to check (default: batch.input)"
+    )
+    parser.add_argument(
+        "--report", metavar="JSON", help="report file (default: drift.report)"
+    )
+
+
+def run_drift(args: argparse.Namespace, params: Params) -> int:
+    """Compare a table with the training data; exit 1 when a feature drifted."""
+    from .drift import check_table, write_report
+
+    report = check_table(
+        params.paths.train,
+        params.data.target,
+        args.input or params.batch.input,
+        params.drift,
+        params.batch.chunk_size,
+    )
+    json_path, markdown_path = write_report(
+        report, Path(args.report or params.drift.report)
+    )
+    print(f"Wrote {json_path} and {markdown_path}")
+    if report.drifted:
+        print(f"Drift in: {', '.join(report.drifted)}", file=sys.stderr)
+        return EXIT_GATE_FAILED
+    print(f"No drift in {len(report.features)} features.")
+    return EXIT_OK
 {% if cookiecutter.serving %}
 
 
@@ -212,6 +273,12 @@ COMMANDS: dict[str, Command] = {
     "gate": Command(run_gate, "exit 1 if a metric is below its minimum"),
     "predict": Command(
         run_predict, "predict the rows of a CSV file", add_predict_arguments
+    ),
+    "batch": Command(
+        run_batch, "score a whole table in chunks", add_batch_arguments
+    ),
+    "drift": Command(
+        run_drift, "exit 1 if a table drifted from the training data", add_drift_arguments
     ),
 {% if cookiecutter.serving %}
     "serve": Command(run_serve, "serve the model over HTTP", add_serve_arguments),

@@ -79,6 +79,26 @@ class Paths:
     roc: Path
     confusion_matrix_image: Path
     roc_image: Path
+
+
+@dataclass(frozen=True)
+class BatchParams:
+    """Settings of batch scoring (``batch.py``)."""
+
+    input: str
+    output: Path
+    chunk_size: int
+
+
+@dataclass(frozen=True)
+class DriftParams:
+    """Settings of the drift check (``drift.py``): when a feature has drifted."""
+
+    p_value: float
+    min_statistic: float
+    max_missing: float
+    max_out_of_range: float
+    report: Path
 {% if cookiecutter.serving %}
 
 
@@ -100,6 +120,8 @@ class Params:
     model: ModelParams
     thresholds: Thresholds
     paths: Paths
+    batch: BatchParams
+    drift: DriftParams
 {% if cookiecutter.serving %}
     serve: ServeParams
 {% endif %}
@@ -212,6 +234,29 @@ def _read_paths(section: _Section) -> Paths:
         confusion_matrix_image=section.path("confusion_matrix_image"),
         roc_image=section.path("roc_image"),
     )
+
+
+def _read_batch(section: _Section) -> BatchParams:
+    """The ``batch`` section."""
+    chunk_size = section.integer("chunk_size")
+    if chunk_size < 1:
+        raise section.error("chunk_size", "must be at least 1", chunk_size)
+    return BatchParams(
+        input=section.string("input"),
+        output=section.path("output"),
+        chunk_size=chunk_size,
+    )
+
+
+def _read_drift(section: _Section) -> DriftParams:
+    """The ``drift`` section: every limit is a share, between 0 and 1."""
+    limits = {}
+    for name in ("p_value", "min_statistic", "max_missing", "max_out_of_range"):
+        value = section.number(name)
+        if not 0 <= value <= 1:
+            raise section.error(name, "must be between 0 and 1", value)
+        limits[name] = value
+    return DriftParams(**limits, report=section.path("report"))
 {% if cookiecutter.serving %}
 
 
@@ -246,6 +291,8 @@ def parse_params(raw: Any, source: str = DEFAULT_PARAMS_FILE) -> Params:
         model=_read_model(root.section("model")),
         thresholds=_read_thresholds(root.section("thresholds")),
         paths=_read_paths(root.section("paths")),
+        batch=_read_batch(root.section("batch")),
+        drift=_read_drift(root.section("drift")),
 {% if cookiecutter.serving %}
         serve=_read_serve(root.section("serve")),
 {% endif %}

@@ -1,0 +1,157 @@
+"""Score a whole table with the model, a chunk of rows at a time.
+
+``batch.input`` in ``params.yaml`` names the table (a CSV file or an http(s)
+URL); ``batch.chunk_size`` rows are read, checked and scored at a time, so the
+memory used depends on the chunk size and not on the size of the table.
+
+The output CSV has one row per input row, in the same order:
+
+* ``row``: the input row's number, counted from 0;
+* ``prediction`` and ``probability``: as the ``predict`` command gives them;
+* ``model_version``: the model file's MD5, the hash ``dvc.lock`` records for it;
+* ``scored_at``: when the scoring started (UTC, ISO 8601).
+
+The input must hold exactly the model's feature columns, in any order: a
+missing or an extra column, a value that is not a number, or a table without
+rows is a ``BatchInputError`` that names the column, and no output is written
+(the predictions go to a temporary file that replaces the output only once
+every chunk was scored).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+from pandas.api.types import is_numeric_dtype
+from sklearn.pipeline import Pipeline
+
+from .data import URL_PREFIXES, DataError, normalise_columns
+from .integrity import file_md5
+from .predict import feature_names, load_model, predict
+
+OUTPUT_COLUMNS = ("row", "prediction", "probability", "model_version", "scored_at")
+
+
+class BatchInputError(DataError):
+    """The table to score (or to check for drift) does not fit the model."""
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What a batch run wrote."""
+
+    output: Path
+    rows: int
+    chunks: int
+    model_version: str
+    scored_at: str
+
+
+def check_columns(columns: list[str], features: list[str], source: str) -> None:
+    """Refuse a header without one of ``features`` or with any other column."""
+    missing = [name for name in features if name not in columns]
+    if missing:
+        raise BatchInputError(
+            f"{source}: feature column {missing[0]!r} is missing"
+            f" (the model needs {len(features)} feature columns)"
+        )
+    extra = [name for name in columns if name not in features]
+    if extra:
+        raise BatchInputError(
+            f"{source}: column {extra[0]!r} is not a feature of the model;"
+            " remove it (the input holds the feature columns only)"
+        )
+
+
+def check_numeric(chunk: pd.DataFrame, first_row: int, source: str) -> None:
+    """Refuse a chunk with a value that is not a number; name its column and row."""
+    for name in chunk.columns:
+        if is_numeric_dtype(chunk[name].dtype):
+            continue
+        values = chunk[name]
+        # Empty cells are missing values, not text: only text is refused here.
+        text = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+        if not text.any():
+            continue
+        position = int(text.to_numpy().argmax())
+        raise BatchInputError(
+            f"{source}: column {name!r} must hold numbers"
+            f" (got {values.iloc[position]!r} in row {first_row + position})"
+        )
+
+
+def read_chunks(
+    source: str | Path, features: list[str], chunk_size: int
+) -> Iterator[pd.DataFrame]:
+    """The table at ``source``, checked, ``chunk_size`` rows at a time.
+
+    The index of each chunk is the row number in the whole table. A table
+    without rows raises ``BatchInputError`` once the end is reached.
+    """
+    source_text = str(source)
+    if not source_text.startswith(URL_PREFIXES) and not Path(source_text).is_file():
+        raise BatchInputError(f"input table not found: {source_text}")
+    try:
+        # Only an empty cell is a missing value: "n/a" or "null" is text, refused.
+        reader = pd.read_csv(
+            source_text, chunksize=chunk_size, keep_default_na=False, na_values=[""]
+        )
+        rows = 0
+        for chunk in reader:
+            chunk = normalise_columns(chunk)
+            if rows == 0:
+                check_columns(list(chunk.columns), features, source_text)
+            if chunk.empty:  # a header without rows
+                continue
+            check_numeric(chunk, rows, source_text)
+            chunk.index = pd.RangeIndex(rows, rows + len(chunk))
+            rows += len(chunk)
+            yield chunk[features]
+    except pd.errors.EmptyDataError:
+        raise BatchInputError(f"{source_text}: the table is empty (no header)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as error:
+        raise BatchInputError(f"could not read {source_text} as CSV: {error}") from None
+    if rows == 0:
+        raise BatchInputError(f"{source_text}: the table has no rows to score")
+
+
+def score_chunk(
+    model: Pipeline, chunk: pd.DataFrame, model_version: str, scored_at: str
+) -> pd.DataFrame:
+    """The output rows of one chunk (see ``OUTPUT_COLUMNS``)."""
+    result = predict(model, chunk)
+    result.insert(0, "row", chunk.index)
+    result["model_version"] = model_version
+    result["scored_at"] = scored_at
+    return result
+
+
+def score_table(
+    model_path: Path, source: str | Path, output: Path, chunk_size: int
+) -> BatchResult:
+    """Score every row of ``source`` with the model at ``model_path``.
+
+    Writes the predictions to ``output`` only when every row was scored; on
+    an error the output is left as it was.
+    """
+    model = load_model(model_path)
+    model_version = file_md5(model_path)
+    scored_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".{output.name}.partial")
+    rows = chunks = 0
+    try:
+        for chunk in read_chunks(source, feature_names(model), chunk_size):
+            scored = score_chunk(model, chunk, model_version, scored_at)
+            scored.to_csv(partial, mode="a" if chunks else "w", header=not chunks, index=False)
+            rows += len(chunk)
+            chunks += 1
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
+    return BatchResult(output, rows, chunks, model_version, scored_at)
