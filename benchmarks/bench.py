@@ -3,7 +3,8 @@
 Prints:
 - bake time with hooks vs ``--accept-hooks no`` (goal: ratio <= 1.5),
 - the baked project's ``dvc repro`` time,
-- the baked project's test-suite time.
+- the baked project's test-suite time,
+- then bench_serving.py and bench_batch.py (batch scoring: rows/s, peak memory).
 """
 
 from __future__ import annotations
@@ -74,9 +75,10 @@ def main() -> int:
         report_bake_overhead(scratch)
         project = bake(scratch / "pipeline", venv=venv)
         report_pipeline_and_tests(project)
-        extra = Path(__file__).with_name("bench_serving.py")
-        if extra.exists():
-            subprocess.run([sys.executable, str(extra)], check=True)
+        for name in ("bench_serving.py", "bench_batch.py"):
+            extra = Path(__file__).with_name(name)
+            if extra.exists():
+                subprocess.run([sys.executable, str(extra)], check=True)
     return 0
 
 

@@ -26,7 +26,14 @@ from helpers import TEMPLATE_DIR, Baked, bake, combination_id, combinations
 BIN = Path(sys.executable).parent
 SLUG = "ml-project"
 WORKFLOWS = ".github/workflows"
-MINE = ("testing.yml", "documentation.yml", "train.yml", "publish.yml")
+MINE = (
+    "testing.yml",
+    "documentation.yml",
+    "train.yml",
+    "publish.yml",
+    "batch.yml",
+    "monitoring.yml",
+)
 OIDC = ("s3", "gs", "azure")
 SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
 DVC_REMOTE_ACTION = "$/.github/actions/dvc-remote"
@@ -80,6 +87,7 @@ SETTINGS: dict[str, Callable[[dict], bool]] = {
     "vars.TRAIN_RUNS_ON": always,
     "secrets.TRAIN_PR_TOKEN": always,
     "secrets.TEMPLATE_UPDATE_TOKEN": always,
+    "vars.DRIFT_RETRAIN": always,
     "vars.AWS_ROLE_ARN": remote("s3"),
     "vars.AWS_REGION": remote("s3"),
     "vars.GCP_WORKLOAD_IDENTITY_PROVIDER": lambda a: remote("gs")(a) or target("cloud-run")(a),
@@ -196,6 +204,10 @@ def expected_permissions(answers: dict) -> dict[tuple[str, str], dict[str, str]]
         ("publish.yml", "gate"): data,
         ("publish.yml", "package"): read,
         ("publish.yml", "release"): {"contents": "write"},
+        ("batch.yml", "score"): data,
+        ("monitoring.yml", "drift"): data,
+        ("monitoring.yml", "alert"): {"issues": "write"},
+        ("monitoring.yml", "retrain"): {"actions": "write"},
     }
     if answers["serving"]:
         table["publish.yml", "image"] = {"contents": "read", "packages": "write"}
@@ -426,6 +438,8 @@ def test_one_dvc_remote_step_in_each_job_that_runs_the_pipeline(baked, answers: 
         "train.yml": "train",
         "publish.yml": "gate",
         "documentation.yml": "build",
+        "batch.yml": "score",
+        "monitoring.yml": "drift",
     }
     inputs = []
     for name, job_id in jobs.items():

@@ -9,6 +9,9 @@ workflows use, and it answers as GitHub does, refusals included:
 - ``gh api repos/O/R/pages``: 404 until Pages is set up;
 - ``gh pr create`` with the workflow's own token while "Allow GitHub Actions to
   create and approve pull requests" is off: GitHub's GraphQL refusal;
+- ``gh workflow run NAME``: GitHub's 404 when main has no such workflow and
+  its 422 when the workflow has no ``workflow_dispatch`` trigger (read from
+  the origin's main, ``STANDIN_ORIGIN``); else the dispatch is recorded;
 - any call without a token: gh's own message, exit 4.
 
 Tests build and read the state with :class:`Repository`.
@@ -47,6 +50,7 @@ def new_state(repository: str) -> dict:
         "issues": [],
         "comments": [],
         "releases": {},
+        "dispatches": [],
         "calls": [],
     }
 
@@ -256,6 +260,41 @@ def release(state: dict, args: list[str], token: str):
     raise GhError(f"fake gh: release {verb} not modelled")
 
 
+def workflow(state: dict, args: list[str], token: str) -> str:
+    """``gh workflow run NAME [--ref REF] [-f key=value ...]``: start a workflow."""
+    import subprocess
+
+    import yaml
+
+    verb = args.pop(0)
+    if verb != "run":
+        raise GhError(f"fake gh: workflow {verb} not modelled")
+    ref = option(args, "--ref", "-r", default="main")
+    inputs = {}
+    while "-f" in args or "--field" in args or "-F" in args:
+        key, _, value = (option(args, "-f", "--field", "-F") or "").partition("=")
+        inputs[key] = value
+    name = args.pop(0)
+    shown = subprocess.run(
+        ["git", "-C", os.environ["STANDIN_ORIGIN"], "show", f"{ref}:.github/workflows/{name}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if shown.returncode != 0:
+        raise GhError(f"could not find any workflows named {name}")
+    document = yaml.safe_load(shown.stdout)
+    if "workflow_dispatch" not in (document.get("on", document.get(True)) or {}):
+        raise GhError(
+            "could not create workflow dispatch event: HTTP 422: Workflow does not have"
+            " 'workflow_dispatch' trigger"
+        )
+    state["dispatches"].append(
+        {"workflow": name, "ref": ref, "inputs": inputs, "by": author(token)}
+    )
+    return f"✓ Created workflow_dispatch event for {name} at {ref}\n"
+
+
 def run(argv: list[str]) -> int:
     """Run one gh command against the state file; print as gh does."""
     state_path = Path(os.environ["FAKE_GITHUB_STATE"])
@@ -273,7 +312,8 @@ def run(argv: list[str]) -> int:
         if not token:
             raise GhError(NO_TOKEN, 4)
         command = args.pop(0)
-        handler = {"api": api, "pr": pr, "issue": issue, "release": release}[command]
+        handlers = {"api": api, "pr": pr, "issue": issue, "release": release, "workflow": workflow}
+        handler = handlers[command]
         result = handler(state, args, token)
     except GhError as error:
         state_path.write_text(json.dumps(state, indent=2))
