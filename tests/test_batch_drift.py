@@ -65,10 +65,12 @@ def test_batch_scores_like_predict_and_names_the_model(trained: Baked, tmp_path:
     table = write_table(tmp_path / "input.csv", header, rows[:300])
     single = tmp_path / "predict.csv"
     batch = tmp_path / "batch.csv"
-    trained.run("python", "-m", trained.package, "predict", "--input", str(table),
-                "--output", str(single))
-    trained.run("python", "-m", trained.package, "batch", "--input", str(table),
-                "--output", str(batch))
+    trained.run(
+        "python", "-m", trained.package, "predict", "--input", str(table), "--output", str(single)
+    )
+    trained.run(
+        "python", "-m", trained.package, "batch", "--input", str(table), "--output", str(batch)
+    )
 
     expected_header, expected = read_table(single)
     got_header, got = read_table(batch)
@@ -88,8 +90,18 @@ def test_a_large_table_is_scored_in_chunks(trained: Baked, tmp_path: Path) -> No
     text = trained.read("params.yaml").replace("chunk_size: 50000", "chunk_size: 30000")
     params = tmp_path / "params.yaml"
     params.write_text(text)
-    result = trained.run("python", "-m", trained.package, "batch", "--params", str(params),
-                         "--input", str(table), "--output", str(output))
+    result = trained.run(
+        "python",
+        "-m",
+        trained.package,
+        "batch",
+        "--params",
+        str(params),
+        "--input",
+        str(table),
+        "--output",
+        str(output),
+    )
     # 200,000 rows, 30,000 at a time: six full chunks and one of 20,000.
     assert "Wrote 200000 predictions (7 chunks" in result.stdout, result.stdout
     with output.open() as stream:
@@ -97,8 +109,17 @@ def test_a_large_table_is_scored_in_chunks(trained: Baked, tmp_path: Path) -> No
 
 
 def drift(project: Baked, table: Path, report: Path):
-    return project.run("python", "-m", project.package, "drift", "--input", str(table),
-                       "--report", str(report), check=False)
+    return project.run(
+        "python",
+        "-m",
+        project.package,
+        "drift",
+        "--input",
+        str(table),
+        "--report",
+        str(report),
+        check=False,
+    )
 
 
 def test_the_training_data_has_not_drifted(trained: Baked, tmp_path: Path) -> None:
@@ -118,9 +139,7 @@ def test_one_feature_moved_by_two_standard_deviations_drifts_alone(
     header, rows = features_of(trained)
     column = header.index(SHIFTED)
     shift = 2 * statistics.stdev(float(row[column]) for row in rows)
-    moved = [
-        [float(v) + shift if i == column else v for i, v in enumerate(row)] for row in rows
-    ]
+    moved = [[float(v) + shift if i == column else v for i, v in enumerate(row)] for row in rows]
     table = write_table(tmp_path / "moved.csv", header, moved)
     result = drift(trained, table, tmp_path / "drift.json")
     assert result.returncode == 1, result.stderr
@@ -138,13 +157,17 @@ def test_one_feature_moved_by_two_standard_deviations_drifts_alone(
 def test_missing_values_beyond_the_limit_are_drift(trained: Baked, tmp_path: Path) -> None:
     header, rows = features_of(trained)
     column = header.index("worst_area")
-    holed = [["" if i == column and n % 10 == 0 else v for i, v in enumerate(row)]
-             for n, row in enumerate(rows)]
-    result = drift(trained, write_table(tmp_path / "holes.csv", header, holed),
-                   tmp_path / "drift.json")
+    holed = [
+        ["" if i == column and n % 10 == 0 else v for i, v in enumerate(row)]
+        for n, row in enumerate(rows)
+    ]
+    result = drift(
+        trained, write_table(tmp_path / "holes.csv", header, holed), tmp_path / "drift.json"
+    )
     assert result.returncode == 1
-    (feature,) = [f for f in json.loads((tmp_path / "drift.json").read_text())["features"]
-                  if f["drifted"]]
+    (feature,) = [
+        f for f in json.loads((tmp_path / "drift.json").read_text())["features"] if f["drifted"]
+    ]
     assert feature["name"] == "worst_area" and feature["missing"] == pytest.approx(0.1, abs=0.01)
 
 
@@ -154,8 +177,11 @@ def bad_tables(header: list[str], rows: list[list[str]]) -> dict[str, tuple]:
     text[7][header.index("mean_texture")] = "n/a"
     return {
         "missing column": (header[1:], [row[1:] for row in rows[:50]], header[0]),
-        "extra column": (header + ["customer_id"], [row + ["c1"] for row in rows[:50]],
-                         "customer_id"),
+        "extra column": (
+            header + ["customer_id"],
+            [row + ["c1"] for row in rows[:50]],
+            "customer_id",
+        ),
         "non-numeric value": (header, text, "mean_texture"),
         "zero rows": (header, [], "no rows"),
     }
@@ -171,10 +197,14 @@ def test_bad_input_gets_one_line_and_nothing_is_written(
     header, rows, named = bad_tables(*features_of(trained))[case]
     table = write_table(tmp_path / "bad.csv", header, rows)
     out = tmp_path / "out"
-    option = ["--output", str(out / "p.csv")] if command == "batch" else [
-        "--report", str(out / "drift.json")]
-    result = trained.run("python", "-m", trained.package, command, "--input", str(table),
-                         *option, check=False)
+    option = (
+        ["--output", str(out / "p.csv")]
+        if command == "batch"
+        else ["--report", str(out / "drift.json")]
+    )
+    result = trained.run(
+        "python", "-m", trained.package, command, "--input", str(table), *option, check=False
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
     assert repr(named) in result.stderr or named in result.stderr, result.stderr

@@ -118,6 +118,8 @@ def test_batch_scores_and_drift_opens_one_issue_then_retrains_when_allowed(
             else:
                 assert run["retrain"].result == "success", run.describe()
                 (comment,) = repo.github["comments"]
-                assert comment["issue"] == issue["number"] and "started the train" in comment["body"]
+                assert (
+                    comment["issue"] == issue["number"] and "started the train" in comment["body"]
+                )
                 (dispatch,) = repo.github["dispatches"]
                 assert dispatch["workflow"] == "train.yml" and dispatch["ref"] == "main"

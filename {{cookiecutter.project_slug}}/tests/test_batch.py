@@ -46,7 +46,9 @@ def test_scores_in_chunks_like_predict(
     assert result.rows == len(features) and result.chunks == -(-len(features) // 25)
     assert scored["row"].tolist() == list(range(len(features)))
     assert scored["prediction"].tolist() == expected["prediction"].tolist()
-    assert scored["probability"].tolist() == pytest.approx(expected["probability"].tolist())
+    assert scored["probability"].tolist() == pytest.approx(
+        expected["probability"].tolist()
+    )
     assert set(scored["model_version"]) == {file_md5(trained_params.paths.model)}
     assert scored["scored_at"].nunique() == 1
 
@@ -62,7 +64,10 @@ def test_columns_may_come_in_any_order(
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda f: f.drop(columns=["mean_area"]), "feature column 'mean_area' is missing"),
+        (
+            lambda f: f.drop(columns=["mean_area"]),
+            "feature column 'mean_area' is missing",
+        ),
         (lambda f: f.assign(customer="c1"), "column 'customer' is not a feature"),
         (lambda f: f.head(0), "has no rows"),
     ],

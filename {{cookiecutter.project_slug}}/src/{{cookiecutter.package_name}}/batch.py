@@ -113,7 +113,9 @@ def read_chunks(
             rows += len(chunk)
             yield chunk[features]
     except pd.errors.EmptyDataError:
-        raise BatchInputError(f"{source_text}: the table is empty (no header)") from None
+        raise BatchInputError(
+            f"{source_text}: the table is empty (no header)"
+        ) from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError) as error:
         raise BatchInputError(f"could not read {source_text} as CSV: {error}") from None
     if rows == 0:
@@ -148,7 +150,9 @@ def score_table(
     try:
         for chunk in read_chunks(source, feature_names(model), chunk_size):
             scored = score_chunk(model, chunk, model_version, scored_at)
-            scored.to_csv(partial, mode="a" if chunks else "w", header=not chunks, index=False)
+            scored.to_csv(
+                partial, mode="a" if chunks else "w", header=not chunks, index=False
+            )
             rows += len(chunk)
             chunks += 1
         os.replace(partial, output)

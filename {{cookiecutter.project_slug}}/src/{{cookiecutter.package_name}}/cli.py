@@ -274,11 +274,11 @@ COMMANDS: dict[str, Command] = {
     "predict": Command(
         run_predict, "predict the rows of a CSV file", add_predict_arguments
     ),
-    "batch": Command(
-        run_batch, "score a whole table in chunks", add_batch_arguments
-    ),
+    "batch": Command(run_batch, "score a whole table in chunks", add_batch_arguments),
     "drift": Command(
-        run_drift, "exit 1 if a table drifted from the training data", add_drift_arguments
+        run_drift,
+        "exit 1 if a table drifted from the training data",
+        add_drift_arguments,
     ),
 {% if cookiecutter.serving %}
     "serve": Command(run_serve, "serve the model over HTTP", add_serve_arguments),

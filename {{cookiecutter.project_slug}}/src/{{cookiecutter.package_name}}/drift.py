@@ -135,10 +135,13 @@ def to_json(report: DriftReport) -> dict:
         "rows": report.rows,
         "reference_rows": report.reference_rows,
         "limits": {
-            key: value for key, value in asdict(report.limits).items() if key != "report"
+            key: value
+            for key, value in asdict(report.limits).items()
+            if key != "report"
         },
         "features": [
-            {**asdict(feature), "drifted": feature.drifted} for feature in report.features
+            {**asdict(feature), "drifted": feature.drifted}
+            for feature in report.features
         ],
     }
 
@@ -146,7 +149,9 @@ def to_json(report: DriftReport) -> dict:
 def to_markdown(report: DriftReport) -> str:
     """The report for people: the verdict, then one table row per feature."""
     if report.drifted:
-        verdict = f"**Drift** in {len(report.drifted)} of {len(report.features)} features"
+        verdict = (
+            f"**Drift** in {len(report.drifted)} of {len(report.features)} features"
+        )
     else:
         verdict = f"**No drift** in {len(report.features)} features"
     lines = [
@@ -176,4 +181,3 @@ def write_report(report: DriftReport, path: Path) -> tuple[Path, Path]:
     path.write_text(json.dumps(to_json(report), indent=2, allow_nan=False) + "\n")
     markdown.write_text(to_markdown(report))
     return path, markdown
-
