@@ -32,6 +32,11 @@ from .config import DriftParams
 from .data import DataError
 
 
+def percent(share: float) -> str:
+    """A share as a percentage with one decimal: 0.184 -> "18.4%"."""
+    return f"{share * 100:.1f}%"
+
+
 @dataclass(frozen=True)
 class FeatureDrift:
     """The comparison of one feature column."""
@@ -86,10 +91,11 @@ def compare_feature(
             f" with p-value {p_value:.2g} < {limits.p_value}"
         )
     if missing > limits.max_missing:
-        reasons.append(f"missing: {missing:.1%} > {limits.max_missing:.1%}")
+        reasons.append(f"missing: {percent(missing)} > {percent(limits.max_missing)}")
     if out_of_range > limits.max_out_of_range:
         reasons.append(
-            f"out of range: {out_of_range:.1%} > {limits.max_out_of_range:.1%}"
+            f"out of range: {percent(out_of_range)}"
+            f" > {percent(limits.max_out_of_range)}"
             f" (training range {low:g} to {high:g})"
         )
     return FeatureDrift(name, statistic, p_value, missing, out_of_range, reasons)
@@ -168,7 +174,7 @@ def to_markdown(report: DriftReport) -> str:
     for feature in ordered:
         lines.append(
             f"| {feature.name} | {feature.statistic:.3f} | {feature.p_value:.2g}"
-            f" | {feature.missing:.1%} | {feature.out_of_range:.1%}"
+            f" | {percent(feature.missing)} | {percent(feature.out_of_range)}"
             f" | {'; '.join(feature.reasons) or 'no'} |"
         )
     return "\n".join(lines) + "\n"
