@@ -145,7 +145,7 @@ class GitHubRepository:
         self.install_tools()
         if locked and not (project.path / "uv.lock").exists():
             add_lock_file(project)
-            self.commit("Lock the dependencies (uv.lock from make setup)")
+            self.commit("Lock the dependencies (uv.lock from make setup)", paths=["uv.lock"])
         self.push("main")
 
     # --- set-up -----------------------------------------------------------
@@ -192,12 +192,15 @@ class GitHubRepository:
             text=True,
         ).stdout.strip()
 
-    def commit(self, message: str, source: Path | None = None) -> None:
-        """Commit every change in the project as its developer would."""
+    def commit(
+        self, message: str, source: Path | None = None, paths: list[str] | None = None
+    ) -> None:
+        """Commit every change in the project (or just ``paths``) as its developer would."""
         where = source or self.project.path
-        subprocess.run(["git", "-C", str(where), "add", "-A"], check=True)
+        subprocess.run(["git", "-C", str(where), "add", *(paths or ["-A"])], check=True)
         subprocess.run(
-            ["git", "-C", str(where), *IDENTITY, "commit", "-q", "--no-verify", "-m", message],
+            ["git", "-C", str(where), *IDENTITY, "commit", "-q", "--no-verify", "-m", message]
+            + (["--", *paths] if paths else []),
             check=True,
         )
 

@@ -245,8 +245,8 @@ def test_dockerfile_is_pinned_non_root_and_health_checked(
             names = re.findall(r"([A-Za-z_][A-Za-z0-9_]*)=", arguments) or [arguments.split()[0]]
             for name in names:
                 assert not any(word in name.upper() for word in SECRET_WORDS), name
-    # The image installs the serving extra and nothing else.
-    assert only(steps, "RUN")[1] == '/opt/venv/bin/pip install ".[serve]"'
+    # The image installs the locked versions of the serving extra and nothing else.
+    assert only(steps, "RUN")[1] == "uv sync --locked --no-editable --extra serve"
 
 
 def test_dockerignore_lets_in_what_the_dockerfile_copies_and_nothing_private(
