@@ -68,11 +68,14 @@ ALWAYS = {
     "src/{pkg}/config.py",
     "src/{pkg}/data.py",
     "src/{pkg}/drift.py",
+    "src/{pkg}/errors.py",
     "src/{pkg}/evaluate.py",
     "src/{pkg}/integrity.py",
+    "src/{pkg}/metrics.py",
     "src/{pkg}/plots.py",
     "src/{pkg}/predict.py",
     "src/{pkg}/report.py",
+    "src/{pkg}/sources.py",
     "src/{pkg}/train.py",
     "tests/conftest.py",
     "tests/test_batch.py",
@@ -88,6 +91,7 @@ ALWAYS = {
     "tests/test_report.py",
     "tests/test_train.py",
     "tools/check_template_update.py",
+    "tools/setup.sh",
 }
 # Files that exist only for some answers: answer -> value -> files.
 ONLY_WHEN = {

@@ -30,7 +30,8 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype
 from sklearn.pipeline import Pipeline
 
-from .data import URL_PREFIXES, DataError, normalise_columns
+from .data import URL_PREFIXES, normalise_columns
+from .errors import DataError
 from .integrity import file_md5
 from .predict import feature_names, load_model, predict
 
@@ -98,20 +99,21 @@ def read_chunks(
         raise BatchInputError(f"input table not found: {source_text}")
     try:
         # Only an empty cell is a missing value: "n/a" or "null" is text, refused.
-        reader = pd.read_csv(
+        # The with block closes the file also when a check below raises.
+        with pd.read_csv(
             source_text, chunksize=chunk_size, keep_default_na=False, na_values=[""]
-        )
-        rows = 0
-        for chunk in reader:
-            chunk = normalise_columns(chunk)
-            if rows == 0:
-                check_columns(list(chunk.columns), features, source_text)
-            if chunk.empty:  # a header without rows
-                continue
-            check_numeric(chunk, rows, source_text)
-            chunk.index = pd.RangeIndex(rows, rows + len(chunk))
-            rows += len(chunk)
-            yield chunk[features]
+        ) as reader:
+            rows = 0
+            for chunk in reader:
+                chunk = normalise_columns(chunk)
+                if rows == 0:
+                    check_columns(list(chunk.columns), features, source_text)
+                if chunk.empty:  # a header without rows
+                    continue
+                check_numeric(chunk, rows, source_text)
+                chunk.index = pd.RangeIndex(rows, rows + len(chunk))
+                rows += len(chunk)
+                yield chunk[features]
     except pd.errors.EmptyDataError:
         raise BatchInputError(
             f"{source_text}: the table is empty (no header)"
