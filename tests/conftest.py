@@ -12,6 +12,19 @@ from cruft_support import BIN, Template, copy_template
 from helpers import Baked, bake, clean_env, ensure_baked_venv
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep each file's tests on one xdist worker (``--dist loadgroup``).
+
+    They share module-scoped bakes there. A test that names a group of its
+    own (``pytest.mark.xdist_group``) goes where that group goes instead:
+    the slowest parametrized tests are split that way between the workers.
+    """
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_git(tmp_path_factory: pytest.TempPathFactory) -> None:
     """No user or system git config leaks in: the hooks must not depend on one."""

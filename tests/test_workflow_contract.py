@@ -64,7 +64,14 @@ def notices(run: Run, job: str) -> str:
     return "\n".join(run[job].notices)
 
 
-@pytest.mark.parametrize("answers", [pytest.param(c, id=combination_id(c)) for c in COMBINATIONS])
+# Each run takes minutes: half of them go to each test worker (tests/conftest.py).
+FIRST_PUSHES = [
+    pytest.param(c, id=combination_id(c), marks=pytest.mark.xdist_group(f"first-push-{i % 2}"))
+    for i, c in enumerate(COMBINATIONS)
+]
+
+
+@pytest.mark.parametrize("answers", FIRST_PUSHES)
 def test_a_new_repository_is_green_with_notices(tmp_path: Path, answers: dict) -> None:
     repo = new_repository(tmp_path, answers, locked=False)
     remote_notice = REMOTE_NOTICE[answers["dvc_remote"]]
