@@ -40,6 +40,7 @@ KEEP_ONLY_WHEN: dict[str, dict[str, tuple]] = {
     "docs/azure-devops.md": {"ci_platform": ("azure-pipelines",)},
     "tools/azure_pr_thread.py": {"ci_platform": ("azure-pipelines",)},
     "tools/smoke_test.py": {"serving": (True,)},
+    "tools/deploy_container_app.sh": {"deploy_target": ("azure-container-apps",)},
 }
 
 FIRST_COMMIT_MESSAGE = "Initial commit from the ml-cicd template"
