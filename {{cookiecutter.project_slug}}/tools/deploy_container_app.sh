@@ -11,7 +11,7 @@
 set -euo pipefail
 
 : "${APP:?set APP, the container app}"
-: "${RESOURCE_GROUP:?set RESOURCE_GROUP, the app's resource group}"
+: "${RESOURCE_GROUP:?set RESOURCE_GROUP, the resource group of the app}"
 : "${IMAGE:?set IMAGE, the image to deploy}"
 echo "Deploying $IMAGE to the container app $APP (resource group $RESOURCE_GROUP)." >&2
 az containerapp update --name "$APP" --resource-group "$RESOURCE_GROUP" \

@@ -2,6 +2,8 @@
 
     python3 tools/smoke_test.py https://<app address> [--timeout SECONDS]
 
+The timeout defaults to $SMOKE_TEST_TIMEOUT, else 120 seconds.
+
 Retries until the timeout (a new revision takes a moment to start), then exits
 1 with the last error. Only the standard library: the deploy jobs run it
 without installing the project. Every CI platform calls this same script after
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -34,7 +37,12 @@ def check(url: str) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url", help="the deployed app's base address")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds to keep trying")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=float(os.environ.get("SMOKE_TEST_TIMEOUT") or 120),
+        help="seconds to keep trying",
+    )
     args = parser.parse_args(argv)
     if not args.url.startswith(("https://", "http://")):
         print(f"error: not an http(s) address: {args.url!r}", file=sys.stderr)
