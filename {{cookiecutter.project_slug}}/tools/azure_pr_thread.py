@@ -1,4 +1,4 @@
-"""Post the pipeline report on an Azure Repos pull request, as one thread updated in place.
+"""Post the pipeline report on an Azure Repos pull request, as one thread.
 
     python3 tools/azure_pr_thread.py pipeline-report.md
 

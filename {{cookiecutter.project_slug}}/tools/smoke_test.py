@@ -25,7 +25,9 @@ import urllib.request
 def check(url: str) -> str | None:
     """None when ``url``/health answers 200 with status ok, else what went wrong."""
     try:
-        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=10) as response:
+        with urllib.request.urlopen(
+            f"{url.rstrip('/')}/health", timeout=10
+        ) as response:
             body = json.loads(response.read().decode("utf-8"))
     except (urllib.error.URLError, OSError, ValueError) as error:
         return f"{url}/health: {error}"
