@@ -351,9 +351,11 @@ def test_ci_and_release_steps_run_in_order_in_a_baked_clone(tmp_path: Path) -> N
     assert "Post the report, or update the thread of an earlier run" in agent.ran
     assert any("DVC remote not used" in w for w in agent.warnings)
 
-    # The release of a tag, with the settings filled in.
-    subprocess.run([*git, "tag", "v1.2.0"], cwd=project, check=True)
+    # The release of a tag, with the settings filled in and committed.
     fill_settings(project, FILLED)
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "--no-verify", "-qm", "Set up Azure"], cwd=project, check=True)
+    subprocess.run([*git, "tag", "v1.2.0"], cwd=project, check=True)
     release = compile_pipeline(project, "azure-pipelines/release.yml")
     image = "acme.azurecr.io/ml-project:42"
     assert release["variables"]["IMAGE"] == "$(containerRegistry).azurecr.io/$(IMAGE_NAME):$(Build.BuildId)"
