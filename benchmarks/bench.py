@@ -2,8 +2,8 @@
 
 Prints:
 - bake time with hooks vs ``--accept-hooks no`` (goal: ratio <= 1.5),
-- the baked project's ``dvc repro`` time,
-- the baked project's test-suite time.
+- the baked project's everyday commands beside their floors (bench_commands.py),
+- the model server's throughput and latency (bench_serving.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from helpers import Baked, bake, bake_cli, ensure_baked_venv  # noqa: E402
+from helpers import bake_cli  # noqa: E402
 
 BAKE_GOAL_RATIO = 1.5
 BAKE_REPEATS = 7
@@ -58,25 +58,13 @@ def report_bake_overhead(scratch: Path) -> None:
     print(f"hooks ratio            {ratio:7.2f}   goal <= {BAKE_GOAL_RATIO}: {verdict}")
 
 
-def report_pipeline_and_tests(project: Baked) -> None:
-    """Time the baked project's pipeline and its own test suite."""
-    repro = timed(lambda: project.run("dvc", "repro"))
-    print(f"baked dvc repro        {repro:7.3f} s")
-    tests = timed(lambda: project.run("pytest", "-q"))
-    print(f"baked test suite       {tests:7.3f} s")
-
-
 def main() -> int:
     """Run every benchmark and print its figures."""
-    venv = ensure_baked_venv()
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
         report_bake_overhead(scratch)
-        project = bake(scratch / "pipeline", venv=venv)
-        report_pipeline_and_tests(project)
-        extra = Path(__file__).with_name("bench_serving.py")
-        if extra.exists():
-            subprocess.run([sys.executable, str(extra)], check=True)
+    for extra in ("bench_commands.py", "bench_serving.py"):
+        subprocess.run([sys.executable, str(Path(__file__).with_name(extra))], check=True)
     return 0
 
 

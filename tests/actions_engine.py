@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from helpers import PRE_COMMIT_HOME, Baked, uv
+from helpers import PRE_COMMIT_HOME, Baked, add_lock_file, uv
 from standins.actions import write_actions
 from standins.fake_github import PERSONAL_TOKEN, WORKFLOW_TOKEN, Repository
 
@@ -124,7 +124,9 @@ def pinned_actions(project: Path, workflow: str) -> set[str]:
 class GitHubRepository:
     """A baked project on a fake GitHub: origin, settings, and act runs of its workflows."""
 
-    def __init__(self, project: Baked, root: Path) -> None:
+    def __init__(self, project: Baked, root: Path, *, locked: bool = True) -> None:
+        """``locked``: the team ran ``make setup`` once and committed its uv.lock
+        (False: the bake's own first commit, as pushed to a new repository)."""
         self.project = project
         self.root = root
         self.origin = root / "origin.git"
@@ -141,6 +143,9 @@ class GitHubRepository:
         self.github = Repository.create(self.state_dir / "github.json", REPOSITORY)
         self.folders = write_actions(root / "actions")
         self.install_tools()
+        if locked and not (project.path / "uv.lock").exists():
+            add_lock_file(project)
+            self.commit("Lock the dependencies (uv.lock from make setup)", paths=["uv.lock"])
         self.push("main")
 
     # --- set-up -----------------------------------------------------------
@@ -188,12 +193,15 @@ class GitHubRepository:
             text=True,
         ).stdout.strip()
 
-    def commit(self, message: str, source: Path | None = None) -> None:
-        """Commit every change in the project as its developer would."""
+    def commit(
+        self, message: str, source: Path | None = None, paths: list[str] | None = None
+    ) -> None:
+        """Commit every change in the project (or just ``paths``) as its developer would."""
         where = source or self.project.path
-        subprocess.run(["git", "-C", str(where), "add", "-A"], check=True)
+        subprocess.run(["git", "-C", str(where), "add", *(paths or ["-A"])], check=True)
         subprocess.run(
-            ["git", "-C", str(where), *IDENTITY, "commit", "-q", "--no-verify", "-m", message],
+            ["git", "-C", str(where), *IDENTITY, "commit", "-q", "--no-verify", "-m", message]
+            + (["--", *paths] if paths else []),
             check=True,
         )
 

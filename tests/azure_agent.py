@@ -51,7 +51,9 @@ def evaluate(expression: str, variables: dict, parameters: dict, status: str = "
     python = re.sub(r"\bparameters\.([A-Za-z0-9_]+)", r"P['\1']", python)
     python = re.sub(r"\b(and|or|not)\(", r"f_\1(", python)
     names = {f"f_{k}" if k in ("and", "or", "not") else k: v for k, v in functions.items()}
-    return eval(python, {"__builtins__": {}}, {**names, "V": variables, "P": parameters})  # noqa: S307
+    return eval(
+        python, {"__builtins__": {}}, {**names, "V": variables, "P": parameters}
+    )  # noqa: S307
 
 
 def expand(node: object, variables: dict, parameters: dict) -> object:
@@ -61,7 +63,7 @@ def expand(node: object, variables: dict, parameters: dict) -> object:
         taken = False
         for item in node:
             if isinstance(item, dict) and len(item) == 1:
-                (key, value), = item.items()
+                ((key, value),) = item.items()
                 if isinstance(key, str) and key.startswith("${{"):
                     inner = TEMPLATE.fullmatch(key).group(1)
                     if inner == "else":
@@ -80,8 +82,10 @@ def expand(node: object, variables: dict, parameters: dict) -> object:
         for key, value in node.items():
             if isinstance(key, str) and key.startswith("${{"):
                 inner = TEMPLATE.fullmatch(key).group(1)
-                chosen = (not taken) if inner == "else" else bool(
-                    evaluate(inner.removeprefix("if "), variables, parameters)
+                chosen = (
+                    (not taken)
+                    if inner == "else"
+                    else bool(evaluate(inner.removeprefix("if "), variables, parameters))
                 )
                 taken = taken or (inner != "else" and chosen)
                 if chosen:
@@ -91,9 +95,11 @@ def expand(node: object, variables: dict, parameters: dict) -> object:
         return out_dict
     if isinstance(node, str) and "${{" in node:
         return TEMPLATE.sub(
-            lambda m: str(evaluate(m.group(1), variables, parameters)).lower()
-            if isinstance(evaluate(m.group(1), variables, parameters), bool)
-            else str(evaluate(m.group(1), variables, parameters)),
+            lambda m: (
+                str(evaluate(m.group(1), variables, parameters)).lower()
+                if isinstance(evaluate(m.group(1), variables, parameters), bool)
+                else str(evaluate(m.group(1), variables, parameters))
+            ),
             node,
         )
     return node
@@ -149,7 +155,14 @@ class Agent:
     output: list[str] = field(default_factory=list)
 
     def macro(self, text: str) -> str:
-        return MACRO.sub(lambda m: self.variables.get(m.group(1), m.group(0)), text)
+        """``$(name)`` replaced, also inside the values it brings in (a variable
+        defined as ``$(containerRegistry).azurecr.io/...``), as Azure does."""
+        for _ in range(10):
+            expanded = MACRO.sub(lambda m: self.variables.get(m.group(1), m.group(0)), text)
+            if expanded == text:
+                break
+            text = expanded
+        return text
 
     def step_env(self, step: dict, extra: dict | None = None) -> dict:
         env = dict(self.env)

@@ -268,3 +268,28 @@ def ensure_baked_venv() -> Path:
             )
         marker.write_text(key)
         return venv
+
+
+def add_lock_file(project: Baked) -> Path:
+    """Give ``project`` the uv.lock that its first ``make setup`` writes.
+
+    ``uv lock`` asks the package index (seconds); the lock for each distinct
+    pyproject.toml is made once per test run's cache and copied, as a team
+    would commit it after its first setup.
+    """
+    import fcntl
+    import hashlib
+    import shutil
+
+    CACHE_DIR.mkdir(exist_ok=True)
+    pyproject = (project.path / "pyproject.toml").read_text()
+    key = hashlib.sha256(pyproject.encode()).hexdigest()[:16]
+    cached = CACHE_DIR / f"uv-{key}.lock"
+    with open(CACHE_DIR / "uv-lock.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not cached.exists():
+            env = clean_env({"UV_PYTHON_DOWNLOADS": "never"})
+            subprocess.run([uv(), "lock", "--quiet"], cwd=project.path, env=env, check=True)
+            shutil.copy(project.path / "uv.lock", cached)
+    shutil.copy(cached, project.path / "uv.lock")
+    return project.path / "uv.lock"

@@ -161,10 +161,26 @@ class JSONServer:
             tls_dir.mkdir(parents=True, exist_ok=True)
             self.cert, key = tls_dir / "cert.pem", tls_dir / "key.pem"
             subprocess.run(
-                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                 "-subj", f"/CN={LOOPBACK}", "-addext", f"subjectAltName=IP:{LOOPBACK}",
-                 "-keyout", str(key), "-out", str(self.cert)],
-                check=True, capture_output=True,
+                [
+                    "openssl",
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "1",
+                    "-subj",
+                    f"/CN={LOOPBACK}",
+                    "-addext",
+                    f"subjectAltName=IP:{LOOPBACK}",
+                    "-keyout",
+                    str(key),
+                    "-out",
+                    str(self.cert),
+                ],
+                check=True,
+                capture_output=True,
             )
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(self.cert, key)

@@ -41,8 +41,6 @@ def azure_files(answers: dict, package: str) -> set[str]:
     files |= {"docs/azure-devops.md", "tools/azure_pr_thread.py"}
     if answers["serving"]:
         files.add("azure-pipelines/release.yml")
-    if answers["deploy_target"] == "azure-container-apps":
-        files.add("tools/deploy_container_app.sh")
     return files
 
 
@@ -128,9 +126,11 @@ def test_pipelines_pass_the_azure_pipelines_schema(answers: dict, tmp_path: Path
             assert not re.search(r"\{%|%\}|\{#|\{\{ *cookiecutter", text), relative
             yaml.safe_load(text)
     # The compile-time settings survived rendering (Jinja did not eat them).
-    assert "${{ if ne(variables.azureServiceConnection, '') }}" in (
-        project / "azure-pipelines/train.yml"
-    ).read_text() or answers["dvc_remote"] != "azure"
+    assert (
+        "${{ if ne(variables.azureServiceConnection, '') }}"
+        in (project / "azure-pipelines/train.yml").read_text()
+        or answers["dvc_remote"] != "azure"
+    )
 
 
 @pytest.mark.parametrize("answers", AZURE)
@@ -152,14 +152,19 @@ def test_each_setting_is_referenced_only_where_its_option_is_on(
     if answers["deploy_target"] == "azure-container-apps":
         expected |= {"containerAppsResourceGroup", "stagingContainerApp", "productionContainerApp"}
     assert set(settings) == expected
-    assert all(value in ("", project.path.name, f"{project.path.name}-staging")
-               for value in settings.values())
+    assert all(
+        value in ("", project.path.name, f"{project.path.name}-staging")
+        for value in settings.values()
+    )
     assert ("AzureCLI@2" in project.read("azure-pipelines.yml")) == (
         answers["dvc_remote"] == "azure"
     )
     assert not (project.path / ".github").exists()
-    assert not [line for line in project.read(".dvc/config").splitlines()
-                if any(key in line for key in ("account_key", "sas_token", "connection_string"))]
+    assert not [
+        line
+        for line in project.read(".dvc/config").splitlines()
+        if any(key in line for key in ("account_key", "sas_token", "connection_string"))
+    ]
 
 
 # --- the same command as the GitHub twin --------------------------------------
@@ -175,8 +180,10 @@ TWINS = {
         ".github/workflows/testing.yml",
         None,
     ),
-    "Pull from the DVC remote": (".github/actions/dvc-remote/action.yml",
-                                 "Pull data, models and the run cache"),
+    "Pull from the DVC remote": (
+        ".github/actions/dvc-remote/action.yml",
+        "Pull data, models and the run cache",
+    ),
     "Run the pipeline": (".github/workflows/train.yml", None),
     "Apply the quality gate": (".github/workflows/train.yml", None),
     "Compare with main": (".github/workflows/train.yml", None),
@@ -191,7 +198,9 @@ PLATFORM_ONLY = {
     "Find the target branch's commit": "github.event.pull_request.base.sha",
     "Post the report, or update the thread of an earlier run": "gh api (issue comments)",
     "Collect the results": "actions/upload-artifact with paths",
-    "Collect the model, its metrics and the packages": "publish.yml's collect step + artifacts",
+    "Collect the model, its metrics, the lock file and the packages": (
+        "publish.yml's collect step + artifacts"
+    ),
     "Build and push the image (az acr build)": "docker/build-push-action",
 }
 # Lines that talk to the platform rather than run the command.
@@ -211,7 +220,9 @@ def github_runs(project: Path, relative: str) -> dict[str, str]:
         if "runs" in document
         else [job.get("steps", []) for job in document["jobs"].values()]
     )
-    return {s["name"]: s["run"] for steps in step_lists for s in steps if "run" in s and "name" in s}
+    return {
+        s["name"]: s["run"] for steps in step_lists for s in steps if "run" in s and "name" in s
+    }
 
 
 def azure_scripts(node: object) -> list[tuple[str, str]]:
@@ -289,13 +300,22 @@ def predefined(project: Path, staging: Path, **more: str) -> dict:
 
 @pytest.mark.slow
 def test_ci_and_release_steps_run_in_order_in_a_baked_clone(tmp_path: Path) -> None:
-    project = bake(tmp_path / "bake", ci_platform="azure-pipelines",
-                   deploy_target="azure-container-apps").path
-    git = ["git", "-c", "user.name=Dev", "-c", "user.email=dev@example.com",
-           "-c", "commit.gpgsign=false"]
+    project = bake(
+        tmp_path / "bake", ci_platform="azure-pipelines", deploy_target="azure-container-apps"
+    ).path
+    git = [
+        "git",
+        "-c",
+        "user.name=Dev",
+        "-c",
+        "user.email=dev@example.com",
+        "-c",
+        "commit.gpgsign=false",
+    ]
     # A pull request: the checkout is the merge commit, main is its first parent.
-    base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True,
-                          text=True, check=True).stdout.strip()
+    base = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout.strip()
     env = agent_env(tmp_path)
 
     compiled = compile_pipeline(project, "azure-pipelines.yml")
@@ -313,24 +333,28 @@ def test_ci_and_release_steps_run_in_order_in_a_baked_clone(tmp_path: Path) -> N
     with JSONServer(devops) as server:
         agent = Agent(project, env)
         agent.variables.update(compiled["variables"])
-        agent.variables.update(predefined(
-            project, tmp_path / "staging-dir",
-            **{
-                "Build.Reason": "PullRequest",
-                "Build.Repository.Provider": "TfsGit",
-                "System.PullRequest.IsFork": "False",
-                "System.CollectionUri": f"{server.url}/acme/",
-                "System.TeamProject": "ML Project",
-                "Build.Repository.ID": "repo-1",
-                "System.PullRequest.PullRequestId": "5",
-                "System.AccessToken": "job-token",
-            },
-        ))
+        agent.variables.update(
+            predefined(
+                project,
+                tmp_path / "staging-dir",
+                **{
+                    "Build.Reason": "PullRequest",
+                    "Build.Repository.Provider": "TfsGit",
+                    "System.PullRequest.IsFork": "False",
+                    "System.CollectionUri": f"{server.url}/acme/",
+                    "System.TeamProject": "ML Project",
+                    "Build.Repository.ID": "repo-1",
+                    "System.PullRequest.PullRequestId": "5",
+                    "System.AccessToken": "job-token",
+                },
+            )
+        )
         params = project / "params.yaml"
         params.write_text(params.read_text().replace("seed: 42", "seed: 7"))
         subprocess.run([*git, "commit", "-qam", "A change under review"], cwd=project, check=True)
-        subprocess.run([*git, "merge", "-q", "--no-ff", "-m", "Merge", "HEAD"], cwd=project,
-                       check=False)
+        subprocess.run(
+            [*git, "merge", "-q", "--no-ff", "-m", "Merge", "HEAD"], cwd=project, check=False
+        )
         for job in ("lint", "tests", "pipeline"):
             agent.run_job(jobs(compiled)[job], skip=("Install uv",))
         assert agent.variables["BASE_SHA"] == base
@@ -338,46 +362,75 @@ def test_ci_and_release_steps_run_in_order_in_a_baked_clone(tmp_path: Path) -> N
         assert "## Pipeline report" in report and "The quality gate **passed**" in report
         assert (project / "pipeline-plots" / "index.html").exists()
         (post,) = [r for r in server.requests if r[0] == "POST"]
-        assert post[1].startswith("/acme/ML%20Project/_apis/git/repositories/repo-1/"
-                                  "pullRequests/5/threads?api-version=7.1")
+        assert post[1].startswith(
+            "/acme/ML%20Project/_apis/git/repositories/repo-1/"
+            "pullRequests/5/threads?api-version=7.1"
+        )
         assert post[3]["Authorization"] == "Bearer job-token"
         assert post[2]["comments"][0]["content"].startswith("<!-- pipeline-report -->\n## Pipeline")
         # A second run updates the same thread.
-        agent.run_job([s for s in jobs(compiled)["pipeline"] if "thread" in s.get("displayName", "")])
+        agent.run_job(
+            [s for s in jobs(compiled)["pipeline"] if "thread" in s.get("displayName", "")]
+        )
         assert [r[0] for r in server.requests].count("POST") == 1
         assert any(r[0] == "PATCH" and "/threads/7/comments/1?" in r[1] for r in server.requests)
-    assert agent.ran[:3] == ["Install the project and its tools", "Run every hook on every file",
-                             "Install the project and its tools"]
+    assert agent.ran[:3] == [
+        "Install the project and its tools",
+        "Run every hook on every file",
+        "Install the project and its tools",
+    ]
     assert "Post the report, or update the thread of an earlier run" in agent.ran
     assert any("DVC remote not used" in w for w in agent.warnings)
+    # The bake's first commit has no uv.lock: make setup wrote one and said to commit it.
+    assert any("created uv.lock" in w and "commit it" in w for w in agent.warnings)
 
-    # The release of a tag, with the settings filled in and committed.
+    # The release of a tag, with the settings and the uv.lock of the CI run committed.
     fill_settings(project, FILLED)
     subprocess.run(["git", "add", "-A"], cwd=project, check=True)
     subprocess.run([*git, "commit", "--no-verify", "-qm", "Set up Azure"], cwd=project, check=True)
     subprocess.run([*git, "tag", "v1.2.0"], cwd=project, check=True)
     release = compile_pipeline(project, "azure-pipelines/release.yml")
     image = "acme.azurecr.io/ml-project:42"
-    assert release["variables"]["IMAGE"] == "$(containerRegistry).azurecr.io/$(IMAGE_NAME):$(Build.BuildId)"
+    assert (
+        release["variables"]["IMAGE"]
+        == "$(containerRegistry).azurecr.io/$(IMAGE_NAME):$(Build.BuildId)"
+    )
     agent = Agent(project, env)
     agent.variables.update(release["variables"])
-    agent.variables.update(predefined(project, tmp_path / "release-dir",
-                                      **{"Build.SourceBranch": "refs/tags/v1.2.0",
-                                         "Build.SourceBranchName": "v1.2.0"}))
+    agent.variables.update(
+        predefined(
+            project,
+            tmp_path / "release-dir",
+            **{"Build.SourceBranch": "refs/tags/v1.2.0", "Build.SourceBranchName": "v1.2.0"},
+        )
+    )
     build = [s for s in jobs(release)["build.gate"] if "acr build" not in s.get("displayName", "")]
     agent.run_job(build, skip=("Install uv",))
+    assert not any("uv.lock" in w for w in agent.warnings)  # committed with the settings
     assert sorted(p.name for p in (tmp_path / "release-dir" / "release").iterdir()) == [
-        "metrics.json", "ml_project-1.2.0-py3-none-any.whl", "ml_project-1.2.0.tar.gz",
-        "model.joblib"]
+        "metrics.json",
+        "ml_project-1.2.0-py3-none-any.whl",
+        "ml_project-1.2.0.tar.gz",
+        "model.joblib",
+        "uv.lock",
+    ]
     # The registry got the image (`az acr build` is not stood in); staging has an app.
     state = Path(env["STANDIN_STATE"]) / "cloud.json"
     with JSONServer(lambda m, p, b: (200, {"status": "ok"}), tls_dir=tmp_path / "tls") as app:
-        state.write_text(json.dumps({
-            "images": {image: "sha256:1"},
-            "container_apps": {"ml-project-staging": {"resource_group": "ml-serving",
-                                                      "fqdn": app.address}},
-        }))
-        agent.env["SSL_CERT_FILE"] = str(app.cert)
+        state.write_text(
+            json.dumps(
+                {
+                    "images": {image: "sha256:1"},
+                    "container_apps": {
+                        "ml-project-staging": {"resource_group": "ml-serving", "fqdn": app.address}
+                    },
+                }
+            )
+        )
+        # The deployment job runs on an agent of its own, with the same run's variables.
+        variables = agent.variables
+        agent = Agent(project, {**env, "SSL_CERT_FILE": str(app.cert)})
+        agent.variables.update(variables)
         agent.run_job(jobs(release)["staging.deploy"])
         assert [(m, p) for m, p, _, _ in app.requests] == [("GET", "/health")]
     assert json.loads(state.read_text())["container_apps"]["ml-project-staging"]["image"] == image

@@ -1,4 +1,4 @@
-"""One hostile client cannot stall the model server or leave it bloated (issue 10).
+"""One hostile client cannot stall the model server or leave it bloated.
 
 The baked app runs under uvicorn on 127.0.0.1. One client keeps sending the
 bodies of ``bench_serving.hostile_bodies`` (12 MB of unknown keys with and

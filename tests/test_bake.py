@@ -63,11 +63,14 @@ ALWAYS = {
     "src/{pkg}/cli.py",
     "src/{pkg}/config.py",
     "src/{pkg}/data.py",
+    "src/{pkg}/errors.py",
     "src/{pkg}/evaluate.py",
     "src/{pkg}/integrity.py",
+    "src/{pkg}/metrics.py",
     "src/{pkg}/plots.py",
     "src/{pkg}/predict.py",
     "src/{pkg}/report.py",
+    "src/{pkg}/sources.py",
     "src/{pkg}/train.py",
     "tests/conftest.py",
     "tests/test_cli.py",
@@ -82,12 +85,16 @@ ALWAYS = {
     "tests/test_train.py",
     "tools/check_template_update.py",
     "tools/pipeline_report.sh",
+    "tools/setup.sh",
 }
 # Files that exist only for some answers: answer -> value -> files.
 ONLY_WHEN = {
     ("deploy_target", "fly"): {"fly.toml", ".github/actions/deploy/action.yml"},
     ("deploy_target", "cloud-run"): {".github/actions/deploy/action.yml"},
-    ("deploy_target", "azure-container-apps"): {".github/actions/deploy/action.yml"},
+    ("deploy_target", "azure-container-apps"): {
+        ".github/actions/deploy/action.yml",
+        "tools/deploy_container_app.sh",
+    },
     ("serving", True): {
         ".dockerignore",
         "Dockerfile",

@@ -1,4 +1,4 @@
-"""A damaged model is caught loudly, from the DVC cache to the server (issue 10).
+"""A damaged model is caught loudly, from the DVC cache to the server.
 
 The baked pipeline runs once; then the model is truncated where a bad disk or a
 bad download would leave it. ``dvc checkout`` restores the damaged copy with

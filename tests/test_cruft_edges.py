@@ -1,4 +1,4 @@
-"""Template updates that cruft applies only in part are caught (issue 10).
+"""Template updates that cruft applies only in part are caught.
 
 ``cruft update`` exits 0, leaves no ``.rej`` and moves ``.cruft.json`` when
 the template removes a file the team edited, adds a file the team already

@@ -35,7 +35,9 @@ def test_the_container_apps_workflow_passes_zizmor_and_the_schemas(tmp_path: Pat
     github = project.path / ".github"
     audit = subprocess.run(
         [str(BIN / "zizmor"), "--offline", "--no-progress", str(github)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert audit.returncode == 0 and "No findings to report" in audit.stdout, audit.stdout
     for schema, files in (
@@ -44,7 +46,9 @@ def test_the_container_apps_workflow_passes_zizmor_and_the_schemas(tmp_path: Pat
     ):
         check = subprocess.run(
             [str(BIN / "check-jsonschema"), "--builtin-schema", schema, *map(str, files)],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert check.returncode == 0, check.stdout + check.stderr
     publish = project.read(".github/workflows/publish.yml")

@@ -1,4 +1,4 @@
-"""A bake never destroys, commits or exposes work that was there before it (issue 10).
+"""A bake never destroys, commits or exposes work that was there before it.
 
 ``cookiecutter -f`` renders into a directory that already exists: without
 ``-s`` it overwrites the user's files before any hook could save them, so the

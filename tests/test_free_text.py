@@ -1,4 +1,4 @@
-"""Free-text answers land as typed, escaped only where a format needs it (issue 10).
+"""Free-text answers land as typed, escaped only where a format needs it.
 
 Names, descriptions and authors are written into TOML, YAML, Markdown, the
 licence and git. Each baked file must read back to exactly what was typed,

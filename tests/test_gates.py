@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -44,8 +45,8 @@ def test_dvc_pipeline_runs_end_to_end(project: Baked) -> None:
     assert set(metrics) >= {"accuracy", "f1", "roc_auc"}
     shown = json.loads(project.run("dvc", "metrics", "show", "--json").stdout)
     assert shown  # DVC itself reads the metrics back
-    # Only the ingest stage, which reads data.source again on every run.
-    assert project.run("dvc", "status").stdout == "ingest:\n\talways changed\n"
+    # Every stage up to date: a clone at this commit reproduces from its snapshot.
+    assert "up to date" in project.run("dvc", "status").stdout
     for output in ("data/prepared/train.csv", "data/prepared/test.csv", "models/model.joblib"):
         assert (project.path / output).is_file(), output
     # Outputs are DVC's business: git sees only dvc.lock and DVC's own .gitignore files.
@@ -89,14 +90,28 @@ def test_docs_build_strict_with_api_reference(project: Baked) -> None:
     assert "load_params" in api and project.package in api
 
 
-def test_make_setup_installs_everything_from_the_project_files(tmp_path: Path) -> None:
-    """The newcomer path: `make setup` builds .venv (uv from the test tools) and the git hook."""
+def test_make_setup_without_uv_bootstraps_it_and_locks(tmp_path: Path) -> None:
+    """The newcomer path on a machine with only python3, git and make: `make setup`
+    installs uv from the package index, writes uv.lock, installs exactly that set."""
     project = bake(tmp_path)
-    uv_dir = str(Path(sys.executable).parent)
-    env = {"PATH": f"{uv_dir}{os.pathsep}{os.environ['PATH']}", "UV_PYTHON_DOWNLOADS": "never"}
-    project.run("make", "setup", extra_env=env, timeout=900)
+    outer = str(Path(sys.executable).parent)
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != outer)
+    assert shutil.which("uv", path=path) is None, "uv must not be on PATH for this test"
+    env = {"PATH": path, "UV_PYTHON_DOWNLOADS": "never"}
+    result = project.run("make", "setup", extra_env=env, timeout=900)
+    assert "uv is not on PATH: installing it into .venv" in result.stdout
+    assert "created uv.lock" in result.stdout and "commit it" in result.stdout
     venv_python = project.path / ".venv" / "bin" / "python"
     project.run(str(venv_python), "-m", project.package, "--help")
-    for tool in ("dvc", "pytest", "pre-commit", "mkdocs", "black", "flake8"):
+    for tool in ("dvc", "pytest", "pre-commit", "mkdocs", "black", "flake8", "uv"):
         assert (project.path / ".venv" / "bin" / tool).exists(), tool
     assert (project.path / ".git" / "hooks" / "pre-commit").exists()
+    # The environment is exactly the lock: uv finds nothing to change.
+    uv_in_venv = str(project.path / ".venv" / "bin" / "uv")
+    check = project.run(
+        uv_in_venv, "sync", "--locked", "--check", "--all-extras", extra_env=env, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    # A second setup installs from the lock it finds, without locking again.
+    again = project.run("make", "setup", extra_env=env, timeout=900)
+    assert "created uv.lock" not in again.stdout

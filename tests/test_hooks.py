@@ -214,6 +214,7 @@ def test_main_reports_every_broken_rule(
                 "Dockerfile",
                 ".dockerignore",
                 "docs/serving.md",
+                "tools/smoke_test.py",
             },
         ),
         ({"deploy_target": "fly"}, set()),
@@ -239,6 +240,8 @@ def test_removal_table(post: ModuleType, overrides: dict, removed: set) -> None:
     context = {**answers(), **overrides}
     expected = removed | ({"fly.toml"} if context["deploy_target"] != "fly" else set())
     expected |= {".github/actions/deploy"} if context["deploy_target"] == "none" else set()
+    if context["deploy_target"] != "azure-container-apps":
+        expected.add("tools/deploy_container_app.sh")
     if context["ci_platform"] == "github":
         expected |= {"azure-pipelines.yml", "azure-pipelines", "docs/azure-devops.md"}
         expected |= {"tools/azure_pr_thread.py", "azure-pipelines/release.yml"}

@@ -92,7 +92,7 @@ def reuse_pipeline_run(source: Baked, project: Baked) -> None:
     What a merge of the run's commit brings (dvc.lock and the small outputs kept
     in git) is copied over, with a copy of the DVC cache (as on a machine with a
     shared cache). ``dvc repro`` then runs nothing: it checks the cached stages
-    out from DVC's run-cache (only ``ingest`` and ``train`` run).
+    out from DVC's run-cache (only ``train`` runs).
     """
     shutil.copytree(source.path / ".dvc" / "cache", project.path / ".dvc" / "cache")
     in_git = set(lock_outputs(source)) - set(dvc_managed(source))
@@ -102,9 +102,9 @@ def reuse_pipeline_run(source: Baked, project: Baked) -> None:
     with timed(f"{project.answers.get('dvc_remote', 'local')} dvc repro from the run-cache"):
         result = project.run("dvc", "repro")
     assert "Stage 'prepare' is cached - skipping run" in result.stdout, result.stdout
-    # ingest reads data.source again on every run; train writes an uncached
-    # record (reports/training.json) that DVC's run-cache cannot restore.
-    assert re.findall(r"Running stage '(\w+)'", result.stdout) == ["ingest", "train"], result.stdout
+    # train writes an uncached record (reports/training.json) that DVC's
+    # run-cache cannot restore.
+    assert re.findall(r"Running stage '(\w+)'", result.stdout) == ["train"], result.stdout
     commit_all(project, "Run the pipeline")
 
 
@@ -126,8 +126,7 @@ def assert_pull_restores_everything(
     for path in lock_outputs(source):
         assert (copy.path / path).read_bytes() == (source.path / path).read_bytes(), path
     status = copy.run("dvc", "status", "--json", extra_env=extra_env)
-    # Up to date but for ingest, which reads data.source again on every run.
-    assert json.loads(status.stdout) == {"ingest": ["always changed"]}, status.stdout
+    assert json.loads(status.stdout) == {}, status.stdout
 
 
 def assert_no_credentials_committed(project: Baked) -> None:

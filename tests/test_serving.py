@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import TEMPLATE_DIR, Baked, bake, clean_env, uv
+from helpers import TEMPLATE_DIR, Baked, add_lock_file, bake, clean_env, uv
 from servers import LOOPBACK, free_port, stop_process
 
 sys.path.insert(0, str(TEMPLATE_DIR / "benchmarks"))
@@ -244,8 +245,8 @@ def test_dockerfile_is_pinned_non_root_and_health_checked(
             names = re.findall(r"([A-Za-z_][A-Za-z0-9_]*)=", arguments) or [arguments.split()[0]]
             for name in names:
                 assert not any(word in name.upper() for word in SECRET_WORDS), name
-    # The image installs the serving extra and nothing else.
-    assert only(steps, "RUN")[1] == '/opt/venv/bin/pip install ".[serve]"'
+    # The image installs the locked versions of the serving extra and nothing else.
+    assert only(steps, "RUN")[1] == "uv sync --locked --no-editable --extra serve"
 
 
 def test_dockerignore_lets_in_what_the_dockerfile_copies_and_nothing_private(
@@ -255,6 +256,7 @@ def test_dockerignore_lets_in_what_the_dockerfile_copies_and_nothing_private(
     ignore = project.read(".dockerignore")
     # The project's files plus what the pipeline and a user's machine add.
     files = project.files() | {
+        "uv.lock",
         "models/model.joblib",
         "reports/metrics.json",
         "data/prepared/train.csv",
@@ -543,45 +545,62 @@ def test_image_steps_serve_the_model_with_the_serve_extra_only(
     trained: Baked, tmp_path: Path
 ) -> None:
     """Run the Dockerfile's steps by hand: its build context, its COPY lines, its
-    ``pip install .[serve]`` (with uv), then its CMD and its HEALTHCHECK."""
+    ``uv sync --locked`` with its ENV, then its CMD and its HEALTHCHECK. The
+    virtualenv holds exactly the versions of the committed uv.lock."""
+    add_lock_file(trained)
     dockerfile = trained.read("Dockerfile")
     ignore = trained.read(".dockerignore")
     context = tmp_path / "context"
-    for relative in trained.files():
+    for relative in trained.files() | {"uv.lock"}:
         if in_context(relative, ignore):
             (context / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(trained.path / relative, context / relative)
 
     build_stage, final_stage = stages(dockerfile)[1:]
     build_root, final_root = tmp_path / "build", tmp_path / "final"
-    env = clean_env({"UV_PYTHON_DOWNLOADS": "never"})
+    env = clean_env({"UV_PYTHON": sys.executable})
+    venv = build_root / "opt" / "venv"
+    build_args: dict[str, str] = {}
     workdir = "/"
     for keyword, arguments in build_stage[1:]:
         if keyword == "WORKDIR":
             workdir = arguments
         elif keyword == "COPY":
             emulate_copy(arguments, context, build_root, workdir)
-        elif keyword == "RUN" and arguments == "python -m venv /opt/venv":
-            venv = build_root / "opt" / "venv"
-            subprocess.run(
-                [uv(), "venv", "-q", "--python", sys.executable, str(venv)], env=env, check=True
-            )
+        elif keyword == "ARG":
+            name, _, default = arguments.partition("=")
+            build_args[name] = default
+        elif keyword == "ENV":
+            for setting in shlex.split(arguments):
+                name, _, value = setting.partition("=")
+                value = re.sub(r"\$\{(\w+)\}", lambda m: build_args[m.group(1)], value)
+                env[name] = value.replace("/opt/venv", str(venv))
+        elif keyword == "RUN" and arguments.startswith("pip install"):
+            # uv itself, at the version the template's own tools use.
+            pinned = re.search(r'"uv==([\d.]+)"', arguments)
+            assert pinned, arguments
+            version = subprocess.run([uv(), "--version"], capture_output=True, text=True)
+            assert version.stdout.split()[1] == pinned.group(1)
         elif keyword == "RUN":
-            assert arguments == '/opt/venv/bin/pip install ".[serve]"'
+            assert arguments.startswith("uv sync --locked"), arguments
             source = build_root / workdir.lstrip("/")
             subprocess.run(
-                [
-                    uv(),
-                    "pip",
-                    "install",
-                    "-q",
-                    "--python",
-                    str(venv / "bin" / "python"),
-                    f"{source}[serve]",
-                ],
-                env=env,
-                check=True,
+                [uv(), *shlex.split(arguments)[1:], "--quiet"], cwd=source, env=env, check=True
             )
+    # A package may be locked at one version per range of Pythons.
+    locked: dict[str, set[str]] = {}
+    for package in tomllib.loads(trained.read("uv.lock"))["package"]:
+        locked.setdefault(package["name"], set()).add(package.get("version", ""))
+    installed = subprocess.run(
+        [uv(), "pip", "list", "--format", "json", "--python", str(venv / "bin" / "python")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for package in json.loads(installed.stdout):
+        name = re.sub(r"[-_.]+", "-", package["name"]).lower()
+        if name != trained.path.name:
+            assert package["version"] in locked.get(name, set()), (name, package["version"])
     # Only the serving dependencies, none of the tools of the dev extra.
     for tool in ("fastapi", "uvicorn"):
         assert any((venv / "lib").glob(f"python3*/site-packages/{tool}")), tool

@@ -49,10 +49,11 @@ DEPLOY_NOTICE = {
 }
 
 
-def new_repository(root: Path, answers: dict) -> GitHubRepository:
-    """The template baked with ``answers`` and pushed to a new GitHub repository."""
+def new_repository(root: Path, answers: dict, locked: bool = True) -> GitHubRepository:
+    """The template baked with ``answers`` and pushed to a new GitHub repository
+    (``locked``: after the team committed the uv.lock of its first ``make setup``)."""
     project = bake(root / "bake", **answers)
-    return GitHubRepository(project, root / "github")
+    return GitHubRepository(project, root / "github", locked=locked)
 
 
 def assert_green(run: Run) -> None:
@@ -68,7 +69,7 @@ def notices(run: Run, job: str) -> str:
 
 @pytest.mark.parametrize("answers", [pytest.param(c, id=combination_id(c)) for c in COMBINATIONS])
 def test_a_new_repository_is_green_with_notices(tmp_path: Path, answers: dict) -> None:
-    repo = new_repository(tmp_path, answers)
+    repo = new_repository(tmp_path, answers, locked=False)
     remote_notice = REMOTE_NOTICE[answers["dvc_remote"]]
     oldest = {"python-version": answers["python_version"]}
     is_default = answers == DEFAULT
@@ -77,6 +78,8 @@ def test_a_new_repository_is_green_with_notices(tmp_path: Path, answers: dict) -
     run = repo.run("testing.yml", "push", matrix=oldest, job=None if is_default else "pipeline")
     assert_green(run)
     assert remote_notice in notices(run, "pipeline")
+    # The bake is offline, so its first commit has no uv.lock: make setup writes one.
+    assert "commit it (git add uv.lock)" in notices(run, "pipeline")
     if is_default:
         assert {"pre-commit", "tests", "pipeline"} <= set(run.jobs)
 

@@ -44,7 +44,7 @@ def test_a_configured_fly_release_deploys_staging_then_production(tmp_path: Path
     assert run.returncode == 0, run.describe()
     assets = repo.github["releases"]["v1.2.0"]["assets"]
     assert {"ml_project-1.2.0-py3-none-any.whl", "ml_project-1.2.0.tar.gz"} <= set(assets)
-    assert {"model.joblib", "metrics.json", "model-card.md"} <= set(assets)
+    assert {"model.joblib", "metrics.json", "model-card.md", "uv.lock"} <= set(assets)
     cloud = repo.cloud()
     (digest,) = cloud["digests"]
     assert digest.startswith("ghcr.io/acme/ml-project@sha256:")

@@ -32,7 +32,7 @@ SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
 DVC_REMOTE_ACTION = "$/.github/actions/dvc-remote"
 
 # Every action a baked workflow or local action may use: (commit SHA, release).
-# From /work/shared/actions-pins.md (read from each action's own git tags).
+# Each pin was read from the action's own git tags (release tag -> commit SHA).
 PINS: dict[str, tuple[str, str]] = {
     "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
     "actions/cache": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
@@ -202,7 +202,9 @@ def expected_permissions(answers: dict) -> dict[tuple[str, str], dict[str, str]]
     if answers["serving"]:
         table["publish.yml", "image"] = {"contents": "read", "packages": "write"}
     oidc = {**read, "id-token": "write"}
-    deploy = {"fly": read, "cloud-run": oidc, "azure-container-apps": oidc}.get(answers["deploy_target"])
+    deploy = {"fly": read, "cloud-run": oidc, "azure-container-apps": oidc}.get(
+        answers["deploy_target"]
+    )
     if deploy is not None:
         table["publish.yml", "deploy-staging"] = deploy
         table["publish.yml", "deploy-production"] = deploy
@@ -349,7 +351,8 @@ def test_rendered_expressions_survive_and_nothing_is_left_of_jinja(baked, answer
     dependabot = yaml.safe_load(project.read(".github/dependabot.yml"))
     ecosystems = {update["package-ecosystem"] for update in dependabot["updates"]}
     serving = {"docker"} if answers.get("serving", True) else set()
-    assert ecosystems == {"github-actions", "pip"} | serving
+    # uv: the dependencies as locked in uv.lock, within pyproject.toml's ranges.
+    assert ecosystems == {"github-actions", "uv"} | serving
 
 
 @pytest.mark.parametrize("answers", ANSWERS)

@@ -52,8 +52,10 @@ def main(argv: list[str]) -> int:
     name = option(argv, "--name", "-n")
     group = option(argv, "--resource-group", "-g")
     if not name or not group:
-        print("ERROR: the following arguments are required: --name/-n, --resource-group/-g",
-              file=sys.stderr)
+        print(
+            "ERROR: the following arguments are required: --name/-n, --resource-group/-g",
+            file=sys.stderr,
+        )
         return 2
     app = apps.get(name)
     if app is None or app["resource_group"] != group:

@@ -19,12 +19,14 @@ from {{ cookiecutter.package_name }}.config import (
     load_params,
 )
 from {{ cookiecutter.package_name }}.data import (
-    ingest,
-    load_raw,
     prepare,
 )
 from {{ cookiecutter.package_name }}.evaluate import (
     evaluate,
+)
+from {{ cookiecutter.package_name }}.sources import (
+    ingest,
+    load_raw,
 )
 from {{ cookiecutter.package_name }}.train import (
     train,

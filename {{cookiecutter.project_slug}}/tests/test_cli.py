@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,6 +13,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+import {{ cookiecutter.package_name }} as package
 from {{ cookiecutter.package_name }}.cli import (
     COMMANDS,
     build_parser,
@@ -94,6 +99,46 @@ def test_gate_fails_and_lists_the_metrics_below_minimum(
     assert f"set in {strict_file} thresholds.f1" in err
     assert f"set in {strict_file} thresholds.roc_auc" in err
     assert "thresholds.accuracy" not in err
+
+
+def test_gate_lists_every_metric_in_the_file(
+    capsys: pytest.CaptureFixture[str], params_file: Path, evaluated_params: Params
+) -> None:
+    metrics_file = evaluated_params.paths.metrics
+    metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
+    metrics_file.write_text(json.dumps({**metrics, "precision": 0.5}), "utf-8")
+
+    code, out, err = run(capsys, "gate", "--params", str(params_file))
+
+    assert code == 0
+    lines = {line.split()[0]: line.split() for line in out.splitlines()}
+    assert lines["precision"] == ["precision", "0.5000"]
+    assert lines["accuracy"][2:] == ["minimum", "0.8000", "ok"]
+
+
+def test_check_and_gate_start_without_pandas_or_scikit_learn(
+    params_file: Path, evaluated_params: Params
+) -> None:
+    """The quick commands import neither library (seconds each to load)."""
+    script = (
+        "import sys\n"
+        f"from {package.__name__}.cli import main\n"
+        "codes = [main([cmd, '--params', sys.argv[1]]) for cmd in ('check', 'gate')]\n"
+        "loaded = [name for name in ('pandas', 'sklearn') if name in sys.modules]\n"
+        "print(codes, loaded)\n"
+    )
+    src_dir = Path(package.__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(src_dir)}
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(params_file)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.stdout.splitlines()[-1] == "[0, 0] []", result.stderr
 
 
 def test_gate_without_metrics_explains_what_to_run(

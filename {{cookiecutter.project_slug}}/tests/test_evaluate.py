@@ -13,10 +13,14 @@ from {{ cookiecutter.package_name }}.config import (
     Params,
     Thresholds,
 )
-from {{ cookiecutter.package_name }}.evaluate import (
+from {{ cookiecutter.package_name }}.errors import (
     MetricsError,
-    check_thresholds,
+)
+from {{ cookiecutter.package_name }}.evaluate import (
     compute_metrics,
+)
+from {{ cookiecutter.package_name }}.metrics import (
+    check_thresholds,
     read_metrics,
     write_metrics,
 )

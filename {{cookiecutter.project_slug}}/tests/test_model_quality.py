@@ -22,11 +22,13 @@ from {{ cookiecutter.package_name }}.config import (
     load_params,
 )
 from {{ cookiecutter.package_name }}.data import (
-    ingest,
     prepare,
 )
 from {{ cookiecutter.package_name }}.evaluate import (
     evaluate,
+)
+from {{ cookiecutter.package_name }}.sources import (
+    ingest,
 )
 from {{ cookiecutter.package_name }}.train import (
     train,

@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 from {{ cookiecutter.package_name }}.config import (
     Params,
 )
-from {{ cookiecutter.package_name }}.data import (
+from {{ cookiecutter.package_name }}.errors import (
     DataError,
 )
 from {{ cookiecutter.package_name }}.predict import (

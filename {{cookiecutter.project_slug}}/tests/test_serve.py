@@ -21,11 +21,12 @@ from {{ cookiecutter.package_name }}.config import (
     parse_params,
 )
 from {{ cookiecutter.package_name }}.data import (
-    ingest,
     prepare,
 )
 from {{ cookiecutter.package_name }}.evaluate import (
     evaluate,
+)
+from {{ cookiecutter.package_name }}.metrics import (
     read_metrics,
 )
 from {{ cookiecutter.package_name }}.predict import (
@@ -37,6 +38,9 @@ from {{ cookiecutter.package_name }}.predict import (
 from {{ cookiecutter.package_name }}.serve import (
     build_app,
     create_app,
+)
+from {{ cookiecutter.package_name }}.sources import (
+    ingest,
 )
 from {{ cookiecutter.package_name }}.train import (
     train,

@@ -23,7 +23,6 @@ from {{ cookiecutter.package_name }}.config import (
     parse_params,
 )
 from {{ cookiecutter.package_name }}.data import (
-    ingest,
     prepare,
 )
 from {{ cookiecutter.package_name }}.predict import (
@@ -34,6 +33,9 @@ from {{ cookiecutter.package_name }}.predict import (
 from {{ cookiecutter.package_name }}.serve import (
     MAX_PROBLEMS,
     build_app,
+)
+from {{ cookiecutter.package_name }}.sources import (
+    ingest,
 )
 from {{ cookiecutter.package_name }}.train import (
     train,

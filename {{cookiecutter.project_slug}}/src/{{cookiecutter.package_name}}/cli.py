@@ -21,9 +21,15 @@ Exit codes: 0 success, 1 quality gate failed, 2 usage or known error (bad
 params.yaml, bad data, missing model). Known errors print ``error: <message>``
 instead of a traceback.
 
+Each ``run_<name>`` function imports the module it needs when it runs, not
+at the top of this file: ``check`` and ``gate`` then start without loading
+pandas and scikit-learn (a fraction of a second instead of seconds), and each
+DVC stage loads only what it uses. The modules themselves import what they
+need at their top, as usual.
+
 To add a command: write ``add_<name>_arguments(parser)`` if it takes options,
-and ``run_<name>(args, params) -> int``, then add one ``Command`` to
-``COMMANDS``.
+and ``run_<name>(args, params) -> int`` (importing its module inside), then
+add one ``Command`` to ``COMMANDS``.
 """
 
 from __future__ import annotations
@@ -31,16 +37,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
 from .config import DEFAULT_PARAMS_FILE, ConfigError, Params, load_params
-from .data import DataError, ingest, prepare, read_csv, write_csv
-from .evaluate import MetricsError, check_thresholds, evaluate, read_metrics
-from .integrity import LOCK_FILE, ModelMismatchError, check_model
-from .predict import ModelLoadError, ModelNotFoundError, load_model, predict
-from .train import train
+from .errors import DataError, MetricsError, ModelLoadError, ModelNotFoundError
 
 # Errors that mean "the user has something to fix", not "the code has a bug".
 # They are printed as one line; anything else keeps its traceback.
@@ -69,6 +71,8 @@ def run_check(args: argparse.Namespace, params: Params) -> int:
 
 def run_ingest(args: argparse.Namespace, params: Params) -> int:
     """Write the snapshot of the raw data."""
+    from .sources import ingest
+
     raw_path = ingest(params)
     print(f"Wrote {raw_path}")
     return 0
@@ -76,6 +80,8 @@ def run_ingest(args: argparse.Namespace, params: Params) -> int:
 
 def run_prepare(args: argparse.Namespace, params: Params) -> int:
     """Write the train and test CSVs."""
+    from .data import prepare
+
     train_path, test_path = prepare(params)
     print(f"Wrote {train_path} and {test_path}")
     return EXIT_OK
@@ -83,6 +89,8 @@ def run_prepare(args: argparse.Namespace, params: Params) -> int:
 
 def run_train(args: argparse.Namespace, params: Params) -> int:
     """Fit and save the model."""
+    from .train import train
+
     model_path = train(params)
     print(f"Wrote {model_path}")
     return EXIT_OK
@@ -90,6 +98,8 @@ def run_train(args: argparse.Namespace, params: Params) -> int:
 
 def run_evaluate(args: argparse.Namespace, params: Params) -> int:
     """Score the model and write the metrics and plot data."""
+    from .evaluate import evaluate
+
     metrics = evaluate(params)
     for name, value in sorted(metrics.items()):
         print(f"{name}: {value}")
@@ -100,24 +110,27 @@ def run_evaluate(args: argparse.Namespace, params: Params) -> int:
 def run_gate(args: argparse.Namespace, params: Params) -> int:
     """Check the model against dvc.lock and the metrics against the thresholds.
 
-    Exits 1 when the model is not the one the metrics were computed from (its
-    hash differs from ``dvc.lock`` beside the params file) or a metric is low.
+    Prints every metric with its minimum (so no ``dvc metrics show`` is needed)
+    and exits 1 when the model is not the one the metrics were computed from
+    (its hash differs from ``dvc.lock`` beside the params file) or a metric is
+    below its minimum.
     """
+    from .integrity import LOCK_FILE, ModelMismatchError, check_model
+    from .metrics import check_thresholds, metrics_table, read_metrics
+
     metrics = read_metrics(params.paths.metrics)
     if not params.paths.model.is_file():
-        load_model(params.paths.model)  # raises ModelNotFoundError with advice
+        raise ModelNotFoundError(
+            f"model file not found: {params.paths.model}; run `dvc repro` to train"
+            " it, or `dvc pull` to download it from the DVC remote"
+        )
     failures = []
     try:
         print(check_model(params.paths.model, Path(args.params).parent / LOCK_FILE))
     except ModelMismatchError as error:
         failures.append(str(error))
-    for name, minimum in asdict(params.thresholds).items():
-        value = metrics.get(name)
-        if value is None:
-            print(f"{name:<10} {'missing':>8}   minimum {minimum:.4f}   FAIL")
-        else:
-            status = "ok" if value >= minimum else "FAIL"
-            print(f"{name:<10} {value:>8.4f}   minimum {minimum:.4f}   {status}")
+    for line in metrics_table(metrics, params.thresholds):
+        print(line)
 
     failures += check_thresholds(metrics, params.thresholds, params_file=args.params)
     if failures:
@@ -143,6 +156,9 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_predict(args: argparse.Namespace, params: Params) -> int:
     """Predict every row of the input CSV."""
+    from .data import read_csv, write_csv
+    from .predict import load_model, predict
+
     model = load_model(params.paths.model)
     frame = read_csv(args.input)
     result = predict(model, frame)

@@ -1,20 +1,14 @@
-"""Take a snapshot of the raw data, check it, and split it into train and test sets.
+"""Check the raw data, split it into train and test sets, read and write CSVs.
 
-``data.source`` in ``params.yaml`` says where the data comes from:
-
-* ``sklearn:breast_cancer`` - scikit-learn's bundled breast cancer dataset
-  (569 rows, 30 numeric features, binary target; no download needed);
-* a path to a CSV file, such as ``data/raw/customers.csv``;
-* an ``http://`` or ``https://`` URL of a CSV file.
+``prepare`` reads the snapshot that ``ingest`` wrote (``paths.raw``; see
+``sources.py`` for where the raw data comes from), checks it, and writes the
+train and test CSVs. ``load_prepared`` reads them back for training and
+evaluation.
 
 Column names are converted to snake_case (``mean radius`` -> ``mean_radius``)
 so that they are valid identifiers everywhere: in pandas, in JSON and in DVC
 plots. ``data.target`` names the label column after this conversion; the
 label must hold only 0 and 1.
-
-``ingest`` copies the source into ``paths.raw`` (a CSV file that DVC tracks),
-and ``prepare`` reads only that snapshot: DVC runs ``ingest`` on every
-``dvc repro``, and the later stages run again exactly when the data changed.
 
 Problems with the data raise ``DataError`` with a message that says what
 is wrong and where.
@@ -23,28 +17,16 @@ is wrong and where.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-from sklearn.datasets import load_breast_cancer
-from sklearn.model_selection import train_test_split
-from sklearn.utils import Bunch
 
 from .config import Params
+from .errors import DataError
 
-BUNDLED_PREFIX = "sklearn:"
-# Datasets that ship with scikit-learn, by the name used after "sklearn:".
-BUNDLED_DATASETS: dict[str, Callable[..., Bunch]] = {
-    "breast_cancer": load_breast_cancer,
-}
 URL_PREFIXES = ("http://", "https://")
 # Fewer rows than this cannot give a meaningful train/test split.
 MIN_ROWS = 20
-
-
-class DataError(ValueError):
-    """The data is missing, unreadable or not suitable for training."""
 
 
 def to_snake_case(name: object) -> str:
@@ -101,35 +83,6 @@ def read_csv(source: str | Path) -> pd.DataFrame:
                 f"could not read {path} as CSV: it is not UTF-8 text ({error})"
             ) from None
     return normalise_columns(frame)
-
-
-def load_bundled(name: str, target: str) -> pd.DataFrame:
-    """Load a dataset that ships with scikit-learn; its label becomes ``target``."""
-    if name not in BUNDLED_DATASETS:
-        known = ", ".join(BUNDLED_PREFIX + known for known in BUNDLED_DATASETS)
-        raise DataError(
-            f"unknown bundled dataset {BUNDLED_PREFIX + name!r} (known: {known})"
-        )
-    bunch = BUNDLED_DATASETS[name](as_frame=True)
-    frame = normalise_columns(bunch.data)
-    if target in frame.columns:
-        raise DataError(
-            f"target name {target!r} is already a feature column of "
-            f"{BUNDLED_PREFIX + name}; choose another data.target"
-        )
-    frame[target] = bunch.target.astype(int)
-    return frame
-
-
-def load_raw(source: str, target: str) -> pd.DataFrame:
-    """Load the raw data named by ``source`` (see the module docstring).
-
-    ``target`` names the label column of a bundled dataset; CSV files keep the
-    column names they have (converted to snake_case).
-    """
-    if source.startswith(BUNDLED_PREFIX):
-        return load_bundled(source.removeprefix(BUNDLED_PREFIX), target)
-    return read_csv(source)
 
 
 def validate(frame: pd.DataFrame, target: str) -> None:
@@ -189,13 +142,19 @@ def first_non_numeric(values: pd.Series) -> object:
 def split(
     frame: pd.DataFrame, target: str, test_size: float, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split into (train, test), keeping the share of each class the same in both."""
-    try:
-        train, test = train_test_split(
-            frame, test_size=test_size, random_state=seed, stratify=frame[target]
+    """Split into (train, test), keeping the share of each class the same in both.
+
+    Each class gives the same fraction (``test_size``) of its rows to the test
+    set, drawn at random with ``seed``: a stratified split.
+    """
+    by_class = frame.groupby(target, group_keys=False)
+    test = by_class.sample(frac=test_size, random_state=seed)
+    train = frame.drop(index=test.index)
+    if train[target].nunique() < 2 or test[target].nunique() < 2:
+        raise DataError(
+            f"cannot split the data into train and test: with data.test_size "
+            f"{test_size}, one of them would miss a class of {target!r}"
         )
-    except ValueError as error:
-        raise DataError(f"cannot split the data into train and test: {error}") from None
     return train, test
 
 
@@ -204,16 +163,6 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)
     return path
-
-
-def ingest(params: Params) -> Path:
-    """Write a snapshot of ``data.source`` to ``paths.raw`` and return its path.
-
-    The snapshot is the same file, byte for byte, as long as the data is the
-    same, so its hash tells DVC whether the data changed since the last run.
-    """
-    frame = load_raw(params.data.source, params.data.target)
-    return write_csv(frame, params.paths.raw)
 
 
 def prepare(params: Params) -> tuple[Path, Path]:

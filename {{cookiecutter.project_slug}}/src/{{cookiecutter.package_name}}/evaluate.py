@@ -10,33 +10,27 @@ Outputs (paths from ``params.yaml``):
 * ``paths.confusion_matrix_image``, ``paths.roc_image`` - the same two plots as
   PNG images (``plots.py``), for the model card and ``dvc plots show``.
 
-``check_thresholds`` compares metrics with the minimums in the ``thresholds``
-section of ``params.yaml``; the ``gate`` command uses it to stop CI when the
-model gets worse.
+Reading the metrics back and comparing them with the minimums in
+``params.yaml`` is ``metrics.py``'s job, which the ``gate`` command uses
+without loading scikit-learn.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score, roc_curve
 
-from .config import Params, Thresholds
+from .config import Params
 from .data import load_prepared, write_csv
+from .metrics import write_metrics
 from .plots import save_confusion_matrix, save_roc_curve
 from .predict import load_model, predict
 
 # Digits kept in the metrics file: enough to see real changes, short to read.
 METRIC_DECIMALS = 4
-
-
-class MetricsError(ValueError):
-    """The metrics file is missing or does not hold the expected numbers."""
 
 
 def compute_metrics(
@@ -55,35 +49,6 @@ def compute_metrics(
     return {
         name: round(float(value), METRIC_DECIMALS) for name, value in metrics.items()
     }
-
-
-def write_metrics(metrics: Mapping[str, float], path: Path) -> Path:
-    """Write ``metrics`` as JSON with sorted keys, so diffs stay small."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(dict(metrics), indent=2, sort_keys=True) + "\n"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def read_metrics(path: Path) -> dict[str, float]:
-    """Read a metrics file written by ``write_metrics``."""
-    if not path.is_file():
-        raise MetricsError(
-            f"metrics file not found: {path}; run `dvc repro` "
-            "(or the `evaluate` command) first"
-        )
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise MetricsError(f"{path} is not valid JSON: {error}") from None
-    if not isinstance(raw, dict):
-        raise MetricsError(f"{path} must hold a JSON object of metric values")
-    metrics = {}
-    for name, value in raw.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise MetricsError(f"{path}: metric {name!r} is not a number ({value!r})")
-        metrics[name] = float(value)
-    return metrics
 
 
 def write_confusion_data(actual: pd.Series, predicted: pd.Series, path: Path) -> Path:
@@ -118,32 +83,3 @@ def evaluate(params: Params) -> dict[str, float]:
     )
     save_roc_curve(actual, result["probability"], params.paths.roc_image)
     return metrics
-
-
-def meets_minimum(metrics: Mapping[str, float], name: str, minimum: float) -> bool:
-    """True when metric ``name`` is present and at least ``minimum``."""
-    return name in metrics and metrics[name] >= minimum
-
-
-def check_thresholds(
-    metrics: Mapping[str, float],
-    thresholds: Thresholds,
-    params_file: str = "params.yaml",
-) -> list[str]:
-    """One message per metric that is below its minimum (empty when all pass).
-
-    A metric missing from ``metrics`` counts as a failure too.
-    """
-    failures = []
-    for name, minimum in asdict(thresholds).items():
-        setting = f"{params_file} thresholds.{name}"
-        if name not in metrics:
-            failures.append(
-                f"{name} is missing from the metrics (required by {setting})"
-            )
-        elif not meets_minimum(metrics, name, minimum):
-            value = metrics[name]
-            failures.append(
-                f"{name} {value} is below the minimum {minimum} set in {setting}"
-            )
-    return failures

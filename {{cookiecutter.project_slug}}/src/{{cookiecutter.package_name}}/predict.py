@@ -18,15 +18,7 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype
 from sklearn.pipeline import Pipeline
 
-from .data import DataError
-
-
-class ModelNotFoundError(FileNotFoundError):
-    """The model file does not exist yet."""
-
-
-class ModelLoadError(ValueError):
-    """The model file exists but holds no usable model (truncated or corrupt)."""
+from .errors import DataError, ModelLoadError, ModelNotFoundError
 
 
 class FeatureValueError(DataError):

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import DEFAULT_PARAMS_FILE, Params, load_params
-from .evaluate import meets_minimum, read_metrics
+from .metrics import meets_minimum, read_metrics
 
 # Shown instead of the model card while the pipeline has not run in this checkout.
 NOT_TRAINED = """!!! note "No trained model in this checkout"

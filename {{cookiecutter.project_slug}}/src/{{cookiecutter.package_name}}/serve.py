@@ -45,8 +45,8 @@ from sklearn.pipeline import Pipeline
 
 from . import __version__
 from .config import DEFAULT_PARAMS_FILE, Params, load_params
-from .data import DataError
-from .evaluate import read_metrics
+from .errors import DataError
+from .metrics import read_metrics
 from .predict import FeatureValueError, feature_names, load_model, predict
 
 # Characters of the model file's SHA-256 that name the model version.
