@@ -32,7 +32,15 @@ KEEP_ONLY_WHEN: dict[str, dict[str, tuple]] = {
     ".dockerignore": {"serving": (True,)},
     "docs/serving.md": {"serving": (True,)},
     "fly.toml": {"deploy_target": ("fly",)},
-    ".github/actions/deploy": {"deploy_target": ("fly", "cloud-run")},
+    ".github/actions/deploy": {"deploy_target": ("fly", "cloud-run", "azure-container-apps")},
+    ".github": {"ci_platform": ("github",)},
+    "azure-pipelines.yml": {"ci_platform": ("azure-pipelines",)},
+    "azure-pipelines/release.yml": {"ci_platform": ("azure-pipelines",), "serving": (True,)},
+    "azure-pipelines": {"ci_platform": ("azure-pipelines",)},
+    "docs/azure-devops.md": {"ci_platform": ("azure-pipelines",)},
+    "tools/azure_pr_thread.py": {"ci_platform": ("azure-pipelines",)},
+    "tools/smoke_test.py": {"serving": (True,)},
+    "tools/deploy_container_app.sh": {"deploy_target": ("azure-container-apps",)},
 }
 
 FIRST_COMMIT_MESSAGE = "Initial commit from the ml-cicd template"

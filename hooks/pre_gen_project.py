@@ -107,6 +107,9 @@ REMOTE_URL_RULES: dict[str, tuple[re.Pattern[str], str]] = {
 }
 # The optional read-only remote may use any scheme except a local path.
 READ_REMOTE_TYPES = ("s3", "gs", "azure", "ssh", "http")
+DEPLOY_TARGETS = ("none", "fly", "cloud-run", "azure-container-apps")
+CI_PLATFORMS = ("github", "azure-pipelines")
+AZURE_PIPELINES_TARGETS = ("none", "azure-container-apps")
 
 
 class AnswerError(ValueError):
@@ -312,15 +315,34 @@ def validate_remote(answers: dict) -> None:
     )
 
 
+def validate_ci_platform(answers: dict) -> None:
+    """Where the project's CI/CD runs (whole files differ: .github/ or azure-pipelines/)."""
+    platform = answers["ci_platform"]
+    check(
+        platform in CI_PLATFORMS,
+        "ci_platform",
+        f"must be one of {', '.join(CI_PLATFORMS)}",
+        platform,
+    )
+    target = answers["deploy_target"]
+    check(
+        platform != "azure-pipelines" or target in AZURE_PIPELINES_TARGETS,
+        "deploy_target",
+        f"must be {' or '.join(AZURE_PIPELINES_TARGETS)} when ci_platform is azure-pipelines"
+        " (the fly and cloud-run deploys are GitHub Actions jobs)",
+        target,
+    )
+
+
 def validate_serving(answers: dict) -> None:
     """Deployment needs the serving app."""
     serving = answers["serving"]
     check(isinstance(serving, bool), "serving", "must be true or false", serving)
     target = answers["deploy_target"]
     check(
-        target in ("none", "fly", "cloud-run"),
+        target in DEPLOY_TARGETS,
         "deploy_target",
-        "must be one of none, fly, cloud-run",
+        f"must be one of {', '.join(DEPLOY_TARGETS)}",
         target,
     )
     check(
@@ -336,6 +358,7 @@ VALIDATORS: tuple[Callable[[dict], None], ...] = (
     validate_python,
     validate_remote,
     validate_serving,
+    validate_ci_platform,
 )
 
 

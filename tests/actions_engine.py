@@ -151,7 +151,7 @@ class GitHubRepository:
     # --- set-up -----------------------------------------------------------
 
     def install_tools(self) -> None:
-        """gh, flyctl, uv and the supported Pythons as the jobs find them on PATH."""
+        """gh, flyctl, az, uv and the supported Pythons as the jobs find them on PATH."""
         for sub in ("bin", "fly", "uv"):
             (self.tools / sub).mkdir(parents=True, exist_ok=True)
         # A GitHub runner has every supported Python for uv to pick (UV_PYTHON);
@@ -164,6 +164,7 @@ class GitHubRepository:
         for name, script, directory in (
             ("gh", "fake_github.py", "bin"),
             ("flyctl", "flyctl.py", "fly"),
+            ("az", "az.py", "bin"),  # GitHub's runners have the Azure CLI installed
         ):
             wrapper = self.tools / directory / name
             wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{STANDINS / script}" "$@"\n')

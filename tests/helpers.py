@@ -46,22 +46,33 @@ def option_values() -> dict[str, list]:
     return values
 
 
+# The deploy targets a platform's own pipelines deploy to (Azure Pipelines: Container Apps).
+PLATFORM_TARGETS = {"azure-pipelines": ("none", "azure-container-apps")}
+
+
 def is_valid(answers: dict) -> bool:
     """Combinations the template accepts (deployment needs the serving app)."""
-    return answers.get("serving", True) or answers.get("deploy_target", "none") == "none"
+    target = answers.get("deploy_target", "none")
+    platform = answers.get("ci_platform", "github")
+    return (answers.get("serving", True) or target == "none") and target in PLATFORM_TARGETS.get(
+        platform, (target,)
+    )
 
 
-def combinations() -> list[dict]:
+def combinations(ci_platform: str = "github") -> list[dict]:
     """A few valid combinations in which every value of every option appears.
 
     Each option cycles through its values independently (no full product); the
-    serving/deploy_target pair cycles through its valid pairs together.
+    serving/deploy_target pair cycles through its valid pairs together. The CI
+    platform only decides which whole files exist, so it is held fixed: each
+    platform's tests take that platform's combinations (the count stays the same).
     """
     values = option_values()
+    values["ci_platform"] = [ci_platform]
     pairs = [
         {"serving": serving, "deploy_target": target}
         for serving, target in itertools.product(values.pop("serving"), values.pop("deploy_target"))
-        if is_valid({"serving": serving, "deploy_target": target})
+        if is_valid({"serving": serving, "deploy_target": target, "ci_platform": ci_platform})
     ]
     count = max([len(v) for v in values.values()] + [len(pairs)])
     combos = []

@@ -4,6 +4,9 @@
   directory read-only (an HTTP remote for ``dvc pull``), recording each request.
 * :class:`S3Server`: moto's standalone S3-compatible server in a subprocess, as
   a user would run MinIO.
+* :class:`JSONServer`: canned JSON answers by method and path, over HTTPS with a
+  throwaway self-signed certificate for 127.0.0.1 (a deployed app's address,
+  trusted through ``SSL_CERT_FILE``) or plain HTTP (a REST API stand-in).
 * :class:`SSHServer`: a real OpenSSH ``sshd`` with its own throwaway host key,
   client key, port and configuration file; nothing of the machine's own sshd
   setup is used or changed.
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 import functools
 import getpass
+import json
+import ssl
 import os
 import shutil
 import socket
@@ -23,7 +28,8 @@ import tempfile
 import sys
 import threading
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
@@ -101,6 +107,89 @@ class StaticHTTPServer:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> StaticHTTPServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+# (method, path without the query, request body or None) -> (status, JSON answer)
+Handler = Callable[[str, str, object], tuple[int, object]]
+
+
+class JSONServer:
+    """Answer every request with ``handler``'s JSON; record (method, path, body, headers).
+
+    With ``tls_dir``, serve HTTPS with a self-signed certificate for 127.0.0.1
+    written there (``self.cert``): a client trusts it through ``SSL_CERT_FILE``.
+    """
+
+    def __init__(self, handler: Handler, tls_dir: Path | None = None) -> None:
+        self.requests: list[tuple[str, str, object, dict]] = []
+        requests = self.requests
+
+        class Answer(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                body = json.loads(raw) if raw else None
+                path = self.path.split("?")[0]
+                requests.append((self.command, self.path, body, dict(self.headers)))
+                status, answer = handler(self.command, path, body)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = _answer
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        self._server = ThreadingHTTPServer((LOOPBACK, 0), Answer)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self.address = f"{LOOPBACK}:{self.port}"
+        self.cert: Path | None = None
+        scheme = "http"
+        if tls_dir is not None:
+            tls_dir.mkdir(parents=True, exist_ok=True)
+            self.cert, key = tls_dir / "cert.pem", tls_dir / "key.pem"
+            subprocess.run(
+                [
+                    "openssl",
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "1",
+                    "-subj",
+                    f"/CN={LOOPBACK}",
+                    "-addext",
+                    f"subjectAltName=IP:{LOOPBACK}",
+                    "-keyout",
+                    str(key),
+                    "-out",
+                    str(self.cert),
+                ],
+                check=True,
+                capture_output=True,
+            )
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.cert, key)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://{self.address}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> JSONServer:
         self._thread.start()
         return self
 

@@ -91,10 +91,17 @@ ALWAYS = {
     "tests/test_report.py",
     "tests/test_train.py",
     "tools/check_template_update.py",
+    "tools/pipeline_report.sh",
     "tools/setup.sh",
 }
 # Files that exist only for some answers: answer -> value -> files.
 ONLY_WHEN = {
+    ("deploy_target", "fly"): {"fly.toml", ".github/actions/deploy/action.yml"},
+    ("deploy_target", "cloud-run"): {".github/actions/deploy/action.yml"},
+    ("deploy_target", "azure-container-apps"): {
+        ".github/actions/deploy/action.yml",
+        "tools/deploy_container_app.sh",
+    },
     ("serving", True): {
         ".dockerignore",
         "Dockerfile",
@@ -102,9 +109,8 @@ ONLY_WHEN = {
         "src/{pkg}/serve.py",
         "tests/test_serve.py",
         "tests/test_serve_limits.py",
+        "tools/smoke_test.py",
     },
-    ("deploy_target", "fly"): {"fly.toml", ".github/actions/deploy/action.yml"},
-    ("deploy_target", "cloud-run"): {".github/actions/deploy/action.yml"},
 }
 
 # Opening delimiters (and "%}"): a lone "}}" is ordinary Python or JSON.
@@ -140,7 +146,7 @@ def text_files(project: Baked) -> dict[str, str]:
 
 def test_combinations_reach_every_value() -> None:
     seen: dict[str, set] = {}
-    for combo in combinations():
+    for combo in combinations() + combinations(ci_platform="azure-pipelines"):
         for key, value in combo.items():
             seen.setdefault(key, set()).add(json.dumps(value))
     for key, values in option_values().items():

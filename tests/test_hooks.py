@@ -124,6 +124,9 @@ def test_defaults_are_valid(pre: ModuleType) -> None:
         ({"dvc_read_remote_url": "https://h/x?access_token=abc"}, "dvc_read_remote_url"),
         ({"dvc_remote": "s3", "dvc_remote_url": "s3://bucket/" + "x" * 2048}, "dvc_remote_url"),
         ({"serving": False, "deploy_target": "cloud-run"}, "deploy_target"),
+        ({"serving": False, "deploy_target": "azure-container-apps"}, "deploy_target"),
+        ({"ci_platform": "azure"}, "ci_platform"),
+        ({"ci_platform": "azure-pipelines", "deploy_target": "cloud-run"}, "deploy_target"),
     ],
 )
 def test_each_rule_names_its_field(
@@ -211,15 +214,37 @@ def test_main_reports_every_broken_rule(
                 "Dockerfile",
                 ".dockerignore",
                 "docs/serving.md",
+                "tools/smoke_test.py",
             },
         ),
         ({"deploy_target": "fly"}, set()),
+        ({"deploy_target": "azure-container-apps"}, set()),
+        ({"ci_platform": "azure-pipelines"}, {".github"}),
+        (
+            {"ci_platform": "azure-pipelines", "serving": False},
+            {
+                ".github",
+                "azure-pipelines/release.yml",
+                "src/ml_project/serve.py",
+                "tests/test_serve.py",
+                "tests/test_serve_limits.py",
+                "Dockerfile",
+                ".dockerignore",
+                "docs/serving.md",
+                "tools/smoke_test.py",
+            },
+        ),
     ],
 )
 def test_removal_table(post: ModuleType, overrides: dict, removed: set) -> None:
     context = {**answers(), **overrides}
     expected = removed | ({"fly.toml"} if context["deploy_target"] != "fly" else set())
     expected |= {".github/actions/deploy"} if context["deploy_target"] == "none" else set()
+    if context["deploy_target"] != "azure-container-apps":
+        expected.add("tools/deploy_container_app.sh")
+    if context["ci_platform"] == "github":
+        expected |= {"azure-pipelines.yml", "azure-pipelines", "docs/azure-devops.md"}
+        expected |= {"tools/azure_pr_thread.py", "azure-pipelines/release.yml"}
     assert set(post.paths_to_remove(context)) == expected
 
 

@@ -64,6 +64,7 @@ def test_replay_file_reproduces_the_recorded_project(tmp_path: Path) -> None:
     project = Baked(tmp_path / "churn-model")
     assert (project.path / "src" / "churn_model" / "cli.py").exists()
     assert not (project.path / "Dockerfile").exists()
+    assert (project.path / ".github").is_dir() and not (project.path / "azure-pipelines").exists()
     config = project.read(".dvc/config")
     assert "url = s3://churn-model-dvc/storage" in config
     assert "url = https://dvc.example.com/churn-model" in config

@@ -43,6 +43,17 @@ REFUSED = [
     ),
     ({"dvc_read_remote_url": "/some/dir"}, "dvc_read_remote_url", "URL"),
     ({"serving": "false", "deploy_target": "fly"}, "deploy_target", "none when serving is false"),
+    # Issue 16: Azure Pipelines, and Azure Container Apps as a deploy target.
+    (
+        {"serving": "false", "deploy_target": "azure-container-apps"},
+        "deploy_target",
+        "none when serving is false",
+    ),
+    (
+        {"ci_platform": "azure-pipelines", "deploy_target": "fly"},
+        "deploy_target",
+        "none or azure-container-apps when ci_platform is azure-pipelines",
+    ),
     # Issue 10: a trailing newline, names that shadow a dependency, emails that
     # break at build time, a name too long for the file system, a local remote
     # inside the project, credentials in a query string.
@@ -87,6 +98,20 @@ def test_bad_answer_is_refused_and_nothing_is_left(
     ), result.stderr
     assert wait_until_empty(out), list(out.rglob("*"))
     assert not any(p.name.endswith("-dvc-storage") for p in tmp_path.iterdir())
+
+
+def test_a_platform_outside_the_choices_is_refused_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    """ci_platform is a choice variable: cookiecutter itself refuses a value outside
+    its choices, naming them, before the hook runs (the hook's own rule for it is
+    in test_hooks.py, for contexts that skip that check)."""
+    out = tmp_path / "out"
+    result = bake_cli(out, "ci_platform=gitlab")
+    assert result.returncode != 0
+    assert "gitlab provided for choice variable ci_platform" in result.stderr, result.stderr
+    assert "'github', 'azure-pipelines'" in result.stderr, result.stderr
+    assert wait_until_empty(out), list(out.rglob("*"))
 
 
 def test_local_remote_under_the_project_by_absolute_path_is_refused(tmp_path: Path) -> None:

@@ -43,6 +43,9 @@ REMOTE_NOTICE = {
 DEPLOY_NOTICE = {
     "fly": "FLY_API_TOKEN secret of the {} environment",
     "cloud-run": "GCP_WORKLOAD_IDENTITY_PROVIDER GCP_SERVICE_ACCOUNT CLOUD_RUN_REGION",
+    "azure-container-apps": (
+        "AZURE_CLIENT_ID AZURE_TENANT_ID AZURE_SUBSCRIPTION_ID CONTAINER_APPS_RESOURCE_GROUP"
+    ),
 }
 
 

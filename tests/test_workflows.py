@@ -92,9 +92,11 @@ SETTINGS: dict[str, Callable[[dict], bool]] = {
     "vars.AWS_REGION": remote("s3"),
     "vars.GCP_WORKLOAD_IDENTITY_PROVIDER": lambda a: remote("gs")(a) or target("cloud-run")(a),
     "vars.GCP_SERVICE_ACCOUNT": lambda a: remote("gs")(a) or target("cloud-run")(a),
-    "vars.AZURE_CLIENT_ID": remote("azure"),
-    "vars.AZURE_TENANT_ID": remote("azure"),
-    "vars.AZURE_SUBSCRIPTION_ID": remote("azure"),
+    "vars.AZURE_CLIENT_ID": lambda a: remote("azure")(a) or target("azure-container-apps")(a),
+    "vars.AZURE_TENANT_ID": lambda a: remote("azure")(a) or target("azure-container-apps")(a),
+    "vars.AZURE_SUBSCRIPTION_ID": lambda a: remote("azure")(a) or target("azure-container-apps")(a),
+    "vars.CONTAINER_APPS_RESOURCE_GROUP": target("azure-container-apps"),
+    "vars.CONTAINER_APP": target("azure-container-apps"),
     "secrets.DVC_SSH_KEY": remote("ssh"),
     "vars.DVC_SSH_KNOWN_HOSTS": remote("ssh"),
     "vars.DVC_SSH_USER": remote("ssh"),
@@ -211,7 +213,10 @@ def expected_permissions(answers: dict) -> dict[tuple[str, str], dict[str, str]]
     }
     if answers["serving"]:
         table["publish.yml", "image"] = {"contents": "read", "packages": "write"}
-    deploy = {"fly": read, "cloud-run": {**read, "id-token": "write"}}.get(answers["deploy_target"])
+    oidc = {**read, "id-token": "write"}
+    deploy = {"fly": read, "cloud-run": oidc, "azure-container-apps": oidc}.get(
+        answers["deploy_target"]
+    )
     if deploy is not None:
         table["publish.yml", "deploy-staging"] = deploy
         table["publish.yml", "deploy-production"] = deploy

@@ -18,9 +18,16 @@ extras="${EXTRAS:-}"
 
 say() { echo "setup: $*"; }
 
-# A notice in a GitHub Actions log, a plain line elsewhere.
+# A notice in a GitHub Actions log, a warning in an Azure Pipelines run (it has
+# no notices), a plain line elsewhere.
 notice() {
-    if [ -n "${GITHUB_ACTIONS:-}" ]; then echo "::notice title=uv.lock::$*"; else say "$*"; fi
+    if [ -n "${GITHUB_ACTIONS:-}" ]; then
+        echo "::notice title=uv.lock::$*"
+    elif [ -n "${TF_BUILD:-}" ]; then
+        echo "##vso[task.logissue type=warning]uv.lock: $*"
+    else
+        say "$*"
+    fi
 }
 
 find_uv() {

@@ -1,0 +1,225 @@
+"""Run a baked project's Azure Pipelines steps on this machine, as the agent would.
+
+No Azure DevOps service is reachable here, so this is a small agent for the
+YAML the template writes: ``compile_pipeline`` expands the compile-time parts
+(the ``variables`` template, ``${{ if }}``/``${{ else }}`` insertions,
+``${{ variables.x }}``/``${{ parameters.x }}`` values) with the few expression
+functions the pipelines use; ``Agent.run_job`` then runs each step in order in
+the project directory: ``script`` steps with bash (macros ``$(name)`` replaced,
+variables exported as environment variables the way Azure Pipelines names
+them), ``AzureCLI@2`` inline scripts after a login through the service
+connection (the ``az`` stand-in's login), and it honours the logging commands
+the steps print (``task.prependpath``, ``task.setvariable``,
+``task.logissue``). ``PublishPipelineArtifact@1`` checks that its path exists.
+Step conditions are evaluated against the run's predefined variables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+MACRO = re.compile(r"\$\(([A-Za-z0-9_.]+)\)")
+TEMPLATE = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+LOGGING = re.compile(r"^##vso\[([a-z.]+)([^\]]*)\](.*)$")
+# Steps that stand for a hosted agent's set-up, done here by the test run itself.
+AGENT_SETUP_TASKS = ("UsePythonVersion@0", "Cache@2")
+
+
+def evaluate(expression: str, variables: dict, parameters: dict, status: str = "ok") -> object:
+    """An Azure Pipelines expression (the functions the template's pipelines use)."""
+    functions = {
+        "and": lambda *a: all(a),
+        "or": lambda *a: any(a),
+        "not": lambda a: not a,
+        "eq": lambda a, b: str(a).lower() == str(b).lower(),
+        "ne": lambda a, b: str(a).lower() != str(b).lower(),
+        "startsWith": lambda a, b: str(a).lower().startswith(str(b).lower()),
+        "trim": lambda a: str(a).strip(),
+        "lower": lambda a: str(a).lower(),
+        "succeeded": lambda: status == "ok",
+        "succeededOrFailed": lambda: True,
+        "always": lambda: True,
+    }
+    python = re.sub(r"variables\['([^']+)'\]", r"V.get('\1', '')", expression)
+    python = re.sub(r"\bvariables\.([A-Za-z0-9_]+)", r"V.get('\1', '')", python)
+    python = re.sub(r"\bparameters\.([A-Za-z0-9_]+)", r"P['\1']", python)
+    python = re.sub(r"\b(and|or|not)\(", r"f_\1(", python)
+    names = {f"f_{k}" if k in ("and", "or", "not") else k: v for k, v in functions.items()}
+    return eval(
+        python, {"__builtins__": {}}, {**names, "V": variables, "P": parameters}
+    )  # noqa: S307
+
+
+def expand(node: object, variables: dict, parameters: dict) -> object:
+    """Resolve ``${{ }}`` insertions and values, as Azure does when it compiles a run."""
+    if isinstance(node, list):
+        out: list = []
+        taken = False
+        for item in node:
+            if isinstance(item, dict) and len(item) == 1:
+                ((key, value),) = item.items()
+                if isinstance(key, str) and key.startswith("${{"):
+                    inner = TEMPLATE.fullmatch(key).group(1)
+                    if inner == "else":
+                        chosen = not taken
+                    else:
+                        taken = bool(evaluate(inner.removeprefix("if "), variables, parameters))
+                        chosen = taken
+                    if chosen:
+                        out.extend(expand(value, variables, parameters))
+                    continue
+            out.append(expand(item, variables, parameters))
+        return out
+    if isinstance(node, dict):
+        out_dict: dict = {}
+        taken = False
+        for key, value in node.items():
+            if isinstance(key, str) and key.startswith("${{"):
+                inner = TEMPLATE.fullmatch(key).group(1)
+                chosen = (
+                    (not taken)
+                    if inner == "else"
+                    else bool(evaluate(inner.removeprefix("if "), variables, parameters))
+                )
+                taken = taken or (inner != "else" and chosen)
+                if chosen:
+                    out_dict.update(expand(value, variables, parameters))
+                continue
+            out_dict[key] = expand(value, variables, parameters)
+        return out_dict
+    if isinstance(node, str) and "${{" in node:
+        return TEMPLATE.sub(
+            lambda m: (
+                str(evaluate(m.group(1), variables, parameters)).lower()
+                if isinstance(evaluate(m.group(1), variables, parameters), bool)
+                else str(evaluate(m.group(1), variables, parameters))
+            ),
+            node,
+        )
+    return node
+
+
+def compile_pipeline(project: Path, relative: str, parameters: dict | None = None) -> dict:
+    """The pipeline as Azure compiles it: variables template read, insertions resolved."""
+    path = project / relative
+    pipeline = yaml.safe_load(path.read_text())
+    params = {p["name"]: p.get("default") for p in pipeline.get("parameters", [])}
+    params.update(parameters or {})
+    variables: dict = {}
+    raw_variables = pipeline.get("variables", [])
+    for entry in raw_variables:
+        if "template" in entry:
+            template = yaml.safe_load((path.parent / entry["template"]).read_text())
+            variables.update({k: str(v) for k, v in template["variables"].items()})
+    # Insertions inside `variables` may read the template's values.
+    for entry in expand(raw_variables, variables, params):
+        if "name" in entry:
+            variables[entry["name"]] = str(entry["value"])
+    compiled = expand(pipeline, variables, params)
+    compiled["variables"] = variables
+    return compiled
+
+
+def jobs(compiled: dict) -> dict[str, list[dict]]:
+    """Every job's steps by job id (stage.job for stages), in file order."""
+    found: dict[str, list[dict]] = {}
+    for stage in compiled.get("stages", [{"stage": "", "jobs": compiled.get("jobs", [])}]):
+        for job in stage["jobs"]:
+            name = job.get("job") or job.get("deployment")
+            steps = job.get("steps") or job["strategy"]["runOnce"]["deploy"]["steps"]
+            found[f"{stage['stage']}.{name}".lstrip(".")] = steps
+    return found
+
+
+def env_name(variable: str) -> str:
+    """How Azure Pipelines exports a variable: upper case, '.' as '_'."""
+    return variable.replace(".", "_").upper()
+
+
+@dataclass
+class Agent:
+    """One agent run over a project clone: its variables, PATH and what the steps said."""
+
+    project: Path
+    env: dict
+    variables: dict = field(default_factory=dict)
+    path: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    ran: list[str] = field(default_factory=list)
+    output: list[str] = field(default_factory=list)
+
+    def macro(self, text: str) -> str:
+        """``$(name)`` replaced, also inside the values it brings in (a variable
+        defined as ``$(containerRegistry).azurecr.io/...``), as Azure does."""
+        for _ in range(10):
+            expanded = MACRO.sub(lambda m: self.variables.get(m.group(1), m.group(0)), text)
+            if expanded == text:
+                break
+            text = expanded
+        return text
+
+    def step_env(self, step: dict, extra: dict | None = None) -> dict:
+        env = dict(self.env)
+        env.update({env_name(k): self.macro(v) for k, v in self.variables.items()})
+        env.update({k: self.macro(str(v)) for k, v in (step.get("env") or {}).items()})
+        env["PATH"] = os.pathsep.join([*self.path, env["PATH"]])
+        env.update(extra or {})
+        return env
+
+    def bash(self, script: str, step: dict, extra: dict | None = None) -> None:
+        name = step.get("displayName", script.splitlines()[0])
+        result = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", self.macro(script)],
+            cwd=self.project,
+            env=self.step_env(step, extra),
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
+        )
+        self.output.append(f"--- {name}\n{result.stdout}{result.stderr}")
+        for line in result.stdout.splitlines():
+            match = LOGGING.match(line.strip())
+            if not match:
+                continue
+            command, properties, value = match.groups()
+            if command == "task.prependpath":
+                self.path.insert(0, value)
+            elif command == "task.setvariable":
+                variable = re.search(r"variable=([^;]+)", properties).group(1)
+                self.variables[variable] = value
+            elif command == "task.logissue" and "type=warning" in properties:
+                self.warnings.append(value)
+        assert result.returncode == 0, (
+            f"step {name!r} exited {result.returncode}\n{result.stdout[-4000:]}\n"
+            f"{result.stderr[-4000:]}"
+        )
+
+    def run_job(self, steps: list[dict], skip: tuple[str, ...] = ()) -> None:
+        """Run ``steps`` in order; ``skip``: display names of agent set-up steps."""
+        for step in steps:
+            name = step.get("displayName", "")
+            condition = step.get("condition", "succeeded()")
+            if not evaluate(condition, self.variables, {}):
+                continue
+            if "checkout" in step or name in skip or step.get("task") in AGENT_SETUP_TASKS:
+                continue
+            self.ran.append(name)
+            if "script" in step:
+                self.bash(step["script"], step)
+            elif step.get("task") == "AzureCLI@2":
+                inputs = step["inputs"]
+                assert inputs["azureSubscription"], name
+                assert inputs["scriptType"] == "bash" and inputs["scriptLocation"] == "inlineScript"
+                self.bash(inputs["inlineScript"], step, {"AZURE_STANDIN_LOGGED_IN": "1"})
+            elif step.get("task") == "PublishPipelineArtifact@1":
+                target = self.project / self.macro(step["inputs"]["targetPath"])
+                assert target.exists(), f"{name}: nothing at {target} to publish"
+            else:
+                raise AssertionError(f"step not modelled: {step}")

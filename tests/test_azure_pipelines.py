@@ -1,0 +1,438 @@
+"""ci_platform=azure-pipelines: Azure Pipelines YAML instead of .github/.
+
+Static, for every combination with Azure Pipelines: the pipelines pass the
+vendored Azure Pipelines schema, the project has exactly its files, each
+setting is referenced only where its option is on. Every step runs the same
+command as its GitHub Actions twin (read from a GitHub bake of the same
+answers). Then the steps run in order in a baked clone with azure_agent.py:
+the CI pipeline of a pull request (lint, tests, pipeline and gate, report,
+the report's PR thread posted to an Azure DevOps stand-in on 127.0.0.1), and
+the release of a tag (tests, pipeline, packages, then staging: deploy through
+the ``az`` stand-in and the smoke test against an app on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from azure_agent import Agent, compile_pipeline, jobs
+from helpers import PRE_COMMIT_HOME, Baked, bake, clean_env, combination_id, combinations, uv
+from servers import JSONServer
+from test_bake import expected_files
+
+BIN = Path(sys.executable).parent
+STANDINS = Path(__file__).resolve().parent / "standins"
+AZURE = [pytest.param(c, id=combination_id(c)) for c in combinations("azure-pipelines")]
+PIPELINES = ("azure-pipelines.yml", "azure-pipelines/train.yml", "azure-pipelines/release.yml")
+SETTINGS_FILE = "azure-pipelines/settings.yml"
+
+
+def azure_files(answers: dict, package: str) -> set[str]:
+    """The exact file set: the GitHub one with azure-pipelines/ in place of .github/."""
+    files = {f for f in expected_files(answers, package) if not f.startswith(".github/")}
+    files |= {"azure-pipelines.yml", "azure-pipelines/train.yml", SETTINGS_FILE}
+    files |= {"docs/azure-devops.md", "tools/azure_pr_thread.py"}
+    if answers["serving"]:
+        files.add("azure-pipelines/release.yml")
+    return files
+
+
+@pytest.fixture(scope="module")
+def baked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Baked]:
+    return {
+        combination_id(c): bake(tmp_path_factory.mktemp("azure"), **c)
+        for c in combinations("azure-pipelines")
+    }
+
+
+@pytest.mark.parametrize("answers", AZURE)
+def test_exact_file_set(baked: dict[str, Baked], answers: dict) -> None:
+    project = baked[combination_id(answers)]
+    assert project.files() == azure_files(answers, project.package)
+
+
+FILLED = {
+    "azureServiceConnection": "ml-azure",
+    "containerRegistry": "acme",
+    "containerAppsResourceGroup": "ml-serving",
+}
+
+
+def fill_settings(project: Path, values: dict) -> None:
+    """Write ``values`` into azure-pipelines/settings.yml, as a user sets them up."""
+    path = project / SETTINGS_FILE
+    text = path.read_text()
+    for name, value in values.items():
+        text = text.replace(f'{name}: ""', f'{name}: "{value}"')
+    path.write_text(text)
+
+
+def check_schema(files: list[Path]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            str(BIN / "check-jsonschema"),
+            # The vendored schema's patterns are not valid unicode regexes.
+            "--regex-variant",
+            "nonunicode",
+            "--builtin-schema",
+            "vendor.azure-pipelines",
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("answers", AZURE)
+def test_pipelines_pass_the_azure_pipelines_schema(answers: dict, tmp_path: Path) -> None:
+    """Each pipeline, as Azure compiles it on the first push and once set up.
+
+    The vendored schema describes pipelines without template expressions (it
+    refuses even a bare ``- ${{ if ... }}:`` step), so what it checks is each
+    compiled run: the settings template read, every insertion resolved; both
+    settings states together cover every branch of every insertion.
+    """
+    project = bake(tmp_path / "bake", **answers).path
+    settings = yaml.safe_load((project / SETTINGS_FILE).read_text())
+    assert set(settings) == {"variables"}
+    compiled_files = []
+    for state in ("first-push", "set-up"):
+        if state == "set-up":
+            fill_settings(project, FILLED)
+        for relative in PIPELINES:
+            if not (project / relative).exists():
+                continue
+            compiled = compile_pipeline(project, relative)
+            target = tmp_path / state / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(yaml.safe_dump(compiled, sort_keys=False))
+            compiled_files.append(target)
+    # The settings are a variables template: checked as the variables of a pipeline.
+    wrapped = tmp_path / "settings-as-pipeline.yml"
+    wrapped.write_text(yaml.safe_dump({**settings, "steps": [{"script": "true"}]}))
+    result = check_schema([*compiled_files, wrapped])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for relative in PIPELINES:
+        if (project / relative).exists():
+            text = (project / relative).read_text()
+            assert not re.search(r"\{%|%\}|\{#|\{\{ *cookiecutter", text), relative
+            yaml.safe_load(text)
+    # The compile-time settings survived rendering (Jinja did not eat them).
+    assert (
+        "${{ if ne(variables.azureServiceConnection, '') }}"
+        in (project / "azure-pipelines/train.yml").read_text()
+        or answers["dvc_remote"] != "azure"
+    )
+
+
+@pytest.mark.parametrize("answers", AZURE)
+def test_each_setting_is_referenced_only_where_its_option_is_on(
+    baked: dict[str, Baked], answers: dict
+) -> None:
+    project = baked[combination_id(answers)]
+    settings = yaml.safe_load(project.read(SETTINGS_FILE))["variables"]
+    text = "\n".join(project.read(f) for f in PIPELINES if (project.path / f).exists())
+    used = set(re.findall(r"variables\.([A-Za-z]+)", text)) | set(
+        re.findall(r"\$\(([a-z][A-Za-z]+)\)", text)
+    )
+    assert used == set(settings), (used, set(settings))
+    expected = set()
+    if answers["serving"] or answers["dvc_remote"] == "azure":
+        expected.add("azureServiceConnection")
+    if answers["serving"]:
+        expected.add("containerRegistry")
+    if answers["deploy_target"] == "azure-container-apps":
+        expected |= {"containerAppsResourceGroup", "stagingContainerApp", "productionContainerApp"}
+    assert set(settings) == expected
+    assert all(
+        value in ("", project.path.name, f"{project.path.name}-staging")
+        for value in settings.values()
+    )
+    assert ("AzureCLI@2" in project.read("azure-pipelines.yml")) == (
+        answers["dvc_remote"] == "azure"
+    )
+    assert not (project.path / ".github").exists()
+    assert not [
+        line
+        for line in project.read(".dvc/config").splitlines()
+        if any(key in line for key in ("account_key", "sas_token", "connection_string"))
+    ]
+
+
+# --- the same command as the GitHub twin --------------------------------------
+
+# Azure step (display name) -> where its GitHub Actions twin is: (file, step name).
+TWINS = {
+    "Install the project and its tools": (".github/workflows/testing.yml", None),
+    "Run every hook on every file": (".github/workflows/testing.yml", None),
+    "Use the virtualenv in the next steps": (".github/workflows/testing.yml", None),
+    "Run the tests": (".github/workflows/testing.yml", None),
+    "Run the pipeline and the quality gate": (".github/workflows/testing.yml", None),
+    "Compare with the base branch (parameters, metrics, plots)": (
+        ".github/workflows/testing.yml",
+        None,
+    ),
+    "Pull from the DVC remote": (
+        ".github/actions/dvc-remote/action.yml",
+        "Pull data, models and the run cache",
+    ),
+    "Run the pipeline": (".github/workflows/train.yml", None),
+    "Apply the quality gate": (".github/workflows/train.yml", None),
+    "Compare with main": (".github/workflows/train.yml", None),
+    "Push data, models and the run cache to the DVC remote": (".github/workflows/train.yml", None),
+    "Build the wheel and the sdist, versioned by the tag": (".github/workflows/publish.yml", None),
+    "Deploy the image": (".github/actions/deploy/action.yml", None),
+    "Smoke-test the new revision": (".github/actions/deploy/action.yml", None),
+}
+# Steps with no command twin: what GitHub does with an action or its own API.
+PLATFORM_ONLY = {
+    "Install uv": "astral-sh/setup-uv",
+    "Find the target branch's commit": "github.event.pull_request.base.sha",
+    "Post the report, or update the thread of an earlier run": "gh api (issue comments)",
+    "Collect the results": "actions/upload-artifact with paths",
+    "Collect the model, its metrics, the lock file and the packages": (
+        "publish.yml's collect step + artifacts"
+    ),
+    "Build and push the image (az acr build)": "docker/build-push-action",
+}
+# Lines that talk to the platform rather than run the command.
+PLUMBING = re.compile(r"##vso\[|\$GITHUB_(OUTPUT|PATH|STEP_SUMMARY)")
+
+
+def commands(script: str) -> list[str]:
+    """The script's command lines, without the platform's logging commands."""
+    return [line.strip() for line in script.strip().splitlines() if not PLUMBING.search(line)]
+
+
+def github_runs(project: Path, relative: str) -> dict[str, str]:
+    """Step name -> run script, for every step of a workflow or composite action."""
+    document = yaml.safe_load((project / relative).read_text())
+    step_lists = (
+        [document["runs"]["steps"]]
+        if "runs" in document
+        else [job.get("steps", []) for job in document["jobs"].values()]
+    )
+    return {
+        s["name"]: s["run"] for steps in step_lists for s in steps if "run" in s and "name" in s
+    }
+
+
+def azure_scripts(node: object) -> list[tuple[str, str]]:
+    """(display name, script) of every script and AzureCLI@2 step, in every branch."""
+    found = []
+    if isinstance(node, dict):
+        script = node.get("script") or (
+            node.get("inputs", {}).get("inlineScript") if node.get("task") == "AzureCLI@2" else None
+        )
+        if script is not None:
+            found.append((node["displayName"], script))
+        for value in node.values():
+            found += azure_scripts(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += azure_scripts(item)
+    return found
+
+
+def test_every_azure_step_runs_the_same_command_as_its_github_twin(tmp_path: Path) -> None:
+    answers = {"dvc_remote": "azure", "deploy_target": "azure-container-apps"}
+    github = bake(tmp_path / "github", **answers).path
+    azure = bake(tmp_path / "azure", ci_platform="azure-pipelines", **answers).path
+    checked = set()
+    for relative in PIPELINES:
+        for name, script in azure_scripts(yaml.safe_load((azure / relative).read_text())):
+            if script.startswith('echo "##vso[task.logissue type=warning]'):
+                continue  # a skipped step's message
+            if name in PLATFORM_ONLY:
+                continue
+            assert name in TWINS, f"{relative}: step {name!r} has no GitHub twin declared"
+            twin_file, twin_name = TWINS[name]
+            runs = github_runs(github, twin_file)
+            twin = runs[twin_name or name]
+            assert commands(script) == commands(twin), (relative, name)
+            checked.add(name)
+    assert checked == set(TWINS)
+
+
+# --- the steps, run in order ---------------------------------------------------
+
+
+def agent_env(root: Path) -> dict:
+    """A hosted agent's environment: the test tools (uv, az) on PATH, the cloud state."""
+    tools = root / "tools"
+    tools.mkdir()
+    wrapper = tools / "az"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{STANDINS / "az.py"}" "$@"\n')
+    wrapper.chmod(0o755)
+    (tools / "uv").symlink_to(uv())
+    base = clean_env()
+    state = root / "state"
+    state.mkdir()
+    return clean_env(
+        {
+            "PATH": f"{tools}:{base['PATH']}",
+            "STANDIN_STATE": str(state),
+            "UV_PYTHON_DOWNLOADS": "never",
+            "TF_BUILD": "True",
+        }
+    )
+
+
+def predefined(project: Path, staging: Path, **more: str) -> dict:
+    """The predefined variables of one run."""
+    return {
+        "Build.SourcesDirectory": str(project),
+        "Build.ArtifactStagingDirectory": str(staging),
+        "Build.BuildId": "42",
+        "Agent.JobStatus": "Succeeded",
+        "PRE_COMMIT_HOME": str(PRE_COMMIT_HOME),  # what Cache@2 restores
+        **more,
+    }
+
+
+@pytest.mark.slow
+def test_ci_and_release_steps_run_in_order_in_a_baked_clone(tmp_path: Path) -> None:
+    project = bake(
+        tmp_path / "bake", ci_platform="azure-pipelines", deploy_target="azure-container-apps"
+    ).path
+    git = [
+        "git",
+        "-c",
+        "user.name=Dev",
+        "-c",
+        "user.email=dev@example.com",
+        "-c",
+        "commit.gpgsign=false",
+    ]
+    # A pull request: the checkout is the merge commit, main is its first parent.
+    base = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    env = agent_env(tmp_path)
+
+    compiled = compile_pipeline(project, "azure-pipelines.yml")
+    threads: list = []
+
+    def devops(method: str, path: str, body: object) -> tuple[int, object]:
+        if method == "GET":
+            return 200, {"value": threads, "count": len(threads)}
+        if method == "POST":
+            threads.append({"id": 7, "comments": [{"id": 1, **body["comments"][0]}]})
+            return 200, threads[-1]
+        threads[0]["comments"][0]["content"] = body["content"]
+        return 200, threads[0]["comments"][0]
+
+    with JSONServer(devops) as server:
+        agent = Agent(project, env)
+        agent.variables.update(compiled["variables"])
+        agent.variables.update(
+            predefined(
+                project,
+                tmp_path / "staging-dir",
+                **{
+                    "Build.Reason": "PullRequest",
+                    "Build.Repository.Provider": "TfsGit",
+                    "System.PullRequest.IsFork": "False",
+                    "System.CollectionUri": f"{server.url}/acme/",
+                    "System.TeamProject": "ML Project",
+                    "Build.Repository.ID": "repo-1",
+                    "System.PullRequest.PullRequestId": "5",
+                    "System.AccessToken": "job-token",
+                },
+            )
+        )
+        params = project / "params.yaml"
+        params.write_text(params.read_text().replace("seed: 42", "seed: 7"))
+        subprocess.run([*git, "commit", "-qam", "A change under review"], cwd=project, check=True)
+        subprocess.run(
+            [*git, "merge", "-q", "--no-ff", "-m", "Merge", "HEAD"], cwd=project, check=False
+        )
+        for job in ("lint", "tests", "pipeline"):
+            agent.run_job(jobs(compiled)[job], skip=("Install uv",))
+        assert agent.variables["BASE_SHA"] == base
+        report = (project / "pipeline-report.md").read_text()
+        assert "## Pipeline report" in report and "The quality gate **passed**" in report
+        assert (project / "pipeline-plots" / "index.html").exists()
+        (post,) = [r for r in server.requests if r[0] == "POST"]
+        assert post[1].startswith(
+            "/acme/ML%20Project/_apis/git/repositories/repo-1/"
+            "pullRequests/5/threads?api-version=7.1"
+        )
+        assert post[3]["Authorization"] == "Bearer job-token"
+        assert post[2]["comments"][0]["content"].startswith("<!-- pipeline-report -->\n## Pipeline")
+        # A second run updates the same thread.
+        agent.run_job(
+            [s for s in jobs(compiled)["pipeline"] if "thread" in s.get("displayName", "")]
+        )
+        assert [r[0] for r in server.requests].count("POST") == 1
+        assert any(r[0] == "PATCH" and "/threads/7/comments/1?" in r[1] for r in server.requests)
+    assert agent.ran[:3] == [
+        "Install the project and its tools",
+        "Run every hook on every file",
+        "Install the project and its tools",
+    ]
+    assert "Post the report, or update the thread of an earlier run" in agent.ran
+    assert any("DVC remote not used" in w for w in agent.warnings)
+    # The bake's first commit has no uv.lock: make setup wrote one and said to commit it.
+    assert any("created uv.lock" in w and "commit it" in w for w in agent.warnings)
+
+    # The release of a tag, with the settings and the uv.lock of the CI run committed.
+    fill_settings(project, FILLED)
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "--no-verify", "-qm", "Set up Azure"], cwd=project, check=True)
+    subprocess.run([*git, "tag", "v1.2.0"], cwd=project, check=True)
+    release = compile_pipeline(project, "azure-pipelines/release.yml")
+    image = "acme.azurecr.io/ml-project:42"
+    assert (
+        release["variables"]["IMAGE"]
+        == "$(containerRegistry).azurecr.io/$(IMAGE_NAME):$(Build.BuildId)"
+    )
+    agent = Agent(project, env)
+    agent.variables.update(release["variables"])
+    agent.variables.update(
+        predefined(
+            project,
+            tmp_path / "release-dir",
+            **{"Build.SourceBranch": "refs/tags/v1.2.0", "Build.SourceBranchName": "v1.2.0"},
+        )
+    )
+    build = [s for s in jobs(release)["build.gate"] if "acr build" not in s.get("displayName", "")]
+    agent.run_job(build, skip=("Install uv",))
+    assert not any("uv.lock" in w for w in agent.warnings)  # committed with the settings
+    assert sorted(p.name for p in (tmp_path / "release-dir" / "release").iterdir()) == [
+        "metrics.json",
+        "ml_project-1.2.0-py3-none-any.whl",
+        "ml_project-1.2.0.tar.gz",
+        "model.joblib",
+        "uv.lock",
+    ]
+    # The registry got the image (`az acr build` is not stood in); staging has an app.
+    state = Path(env["STANDIN_STATE"]) / "cloud.json"
+    with JSONServer(lambda m, p, b: (200, {"status": "ok"}), tls_dir=tmp_path / "tls") as app:
+        state.write_text(
+            json.dumps(
+                {
+                    "images": {image: "sha256:1"},
+                    "container_apps": {
+                        "ml-project-staging": {"resource_group": "ml-serving", "fqdn": app.address}
+                    },
+                }
+            )
+        )
+        # The deployment job runs on an agent of its own, with the same run's variables.
+        variables = agent.variables
+        agent = Agent(project, {**env, "SSL_CERT_FILE": str(app.cert)})
+        agent.variables.update(variables)
+        agent.run_job(jobs(release)["staging.deploy"])
+        assert [(m, p) for m, p, _, _ in app.requests] == [("GET", "/health")]
+    assert json.loads(state.read_text())["container_apps"]["ml-project-staging"]["image"] == image
+    assert agent.ran == ["Deploy the image", "Smoke-test the new revision"]
+    assert "staging.deploy" in jobs(release) and "production.deploy" in jobs(release)
