@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 
 LOOPBACK = "127.0.0.1"
 SSHD_SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
@@ -84,7 +85,28 @@ def start_server(command: list[str], port: int, log: Path) -> subprocess.Popen:
     return process
 
 
-class StaticHTTPServer:
+class LoopbackServer:
+    """An ``http.server`` in a thread on 127.0.0.1, serving inside a ``with`` block."""
+
+    def __init__(self, handler: Callable[..., BaseHTTPRequestHandler]) -> None:
+        self._server = ThreadingHTTPServer((LOOPBACK, 0), handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self.address = f"{LOOPBACK}:{self.port}"
+        self.url = f"http://{self.address}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+class StaticHTTPServer(LoopbackServer):
     """Serve ``directory`` over plain HTTP on loopback; GET and HEAD only."""
 
     def __init__(self, directory: Path) -> None:
@@ -99,28 +121,14 @@ class StaticHTTPServer:
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass
 
-        handler = functools.partial(QuietHandler, directory=str(directory))
-        self._server = ThreadingHTTPServer((LOOPBACK, 0), handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self.url = f"http://{LOOPBACK}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> StaticHTTPServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        super().__init__(functools.partial(QuietHandler, directory=str(directory)))
 
 
 # (method, path without the query, request body or None) -> (status, JSON answer)
 Handler = Callable[[str, str, object], tuple[int, object]]
 
 
-class JSONServer:
+class JSONServer(LoopbackServer):
     """Answer every request with ``handler``'s JSON; record (method, path, body, headers).
 
     With ``tls_dir``, serve HTTPS with a self-signed certificate for 127.0.0.1
@@ -151,12 +159,8 @@ class JSONServer:
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass
 
-        self._server = ThreadingHTTPServer((LOOPBACK, 0), Answer)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self.address = f"{LOOPBACK}:{self.port}"
+        super().__init__(Answer)
         self.cert: Path | None = None
-        scheme = "http"
         if tls_dir is not None:
             tls_dir.mkdir(parents=True, exist_ok=True)
             self.cert, key = tls_dir / "cert.pem", tls_dir / "key.pem"
@@ -185,18 +189,7 @@ class JSONServer:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(self.cert, key)
             self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-            scheme = "https"
-        self.url = f"{scheme}://{self.address}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> JSONServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+            self.url = f"https://{self.address}"
 
 
 class S3Server:
