@@ -1,4 +1,4 @@
-"""Batch scoring and the drift check of a baked project (issue 15).
+"""Batch scoring and the drift check of a baked project.
 
 One default project is trained once (ingest, prepare, train); every test then
 runs the baked commands as a user would, on tables generated from its own

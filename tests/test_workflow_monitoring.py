@@ -1,4 +1,4 @@
-"""Batch scoring and drift monitoring in act (issue 15).
+"""Batch scoring and drift monitoring in act.
 
 A configured repository: the model, its training data and a batch input that
 has drifted (one feature moved by two standard deviations) are in the DVC
