@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import itertools
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -221,6 +227,19 @@ def uv() -> str:
     return str(Path(sys.executable).with_name("uv"))
 
 
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing) inside the block.
+
+    Parallel test workers wait there, so what one of them builds for all of
+    them (a virtualenv, a lock file, a trained project) is built once.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def ensure_baked_venv() -> Path:
     """One virtualenv with every dependency a baked project can have, built once.
 
@@ -229,17 +248,11 @@ def ensure_baked_venv() -> Path:
     from under a test that is using it. A file lock keeps parallel test workers
     from building the same one twice.
     """
-    import fcntl
-    import hashlib
-    import tempfile
-
-    CACHE_DIR.mkdir(exist_ok=True)
     pyproject = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "pyproject.toml"
     key = hashlib.sha256((pyproject.read_text() + repr(BAKED_VENV_EXTRAS)).encode()).hexdigest()
     venv = CACHE_DIR / f"baked-venv-{key[:16]}"
     marker = venv / ".ml-cicd-complete"
-    with open(CACHE_DIR / "baked-venv.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with file_lock(CACHE_DIR / "baked-venv.lock"):
         if marker.exists():
             return venv
         env = clean_env({"UV_PYTHON_DOWNLOADS": "never"})
@@ -277,16 +290,10 @@ def add_lock_file(project: Baked) -> Path:
     pyproject.toml is made once per test run's cache and copied, as a team
     would commit it after its first setup.
     """
-    import fcntl
-    import hashlib
-    import shutil
-
-    CACHE_DIR.mkdir(exist_ok=True)
     pyproject = (project.path / "pyproject.toml").read_text()
     key = hashlib.sha256(pyproject.encode()).hexdigest()[:16]
     cached = CACHE_DIR / f"uv-{key}.lock"
-    with open(CACHE_DIR / "uv-lock.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with file_lock(CACHE_DIR / "uv-lock.lock"):
         if not cached.exists():
             env = clean_env({"UV_PYTHON_DOWNLOADS": "never"})
             subprocess.run([uv(), "lock", "--quiet"], cwd=project.path, env=env, check=True)

@@ -16,7 +16,6 @@ round trip prints how long its push and its pull took.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import re
 import os
@@ -32,7 +31,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import CREDENTIAL_KEYS, Baked, bake, bake_cli, clean_env
+from helpers import CREDENTIAL_KEYS, Baked, bake, bake_cli, clean_env, file_lock
 from servers import S3Server, SSHServer, StaticHTTPServer, sshd_unavailable
 
 SLUG = "ml-project"  # the default project_slug
@@ -149,8 +148,7 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory, baked_venv: Path) -> 
     if os.environ.get("PYTEST_XDIST_WORKER"):
         base = base.parent  # the run's directory, common to all the workers
     seed = base / "remotes-pipeline-run"
-    with open(base / "remotes-pipeline-run.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with file_lock(base / "remotes-pipeline-run.lock"):
         if not (seed / "done").exists():
             shutil.rmtree(seed, ignore_errors=True)
             project = bake(seed, venv=baked_venv)
