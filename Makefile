@@ -26,7 +26,7 @@ $(STAMP): requirements.txt
 setup: $(STAMP) ## Create .venv with the template's test tools
 
 test: setup ## Run the template's test suite (bakes, hooks, the baked project's gates)
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder
 
 demo: setup ## Bake with defaults into a scratch directory, train, commit, push
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)

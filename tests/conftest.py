@@ -11,18 +11,41 @@ import yaml
 from cruft_support import BIN, Template, copy_template
 from helpers import Baked, bake, clean_env, ensure_baked_venv
 
+SHARED_SCOPES = {"module", "class", "package"}
+
+
+def shares_fixtures(item: pytest.Item) -> bool:
+    """Whether the test uses a fixture that lives longer than one test but not
+    the whole session (a module's bakes): then its file stays on one worker."""
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs.values() if info else ()
+    return any(d.scope in SHARED_SCOPES for defs in definitions for d in defs)
+
+
+def group_of(item: pytest.Item) -> str:
+    """The xdist group a test runs in (its ``xdist_group`` marker's name)."""
+    marker = item.get_closest_marker("xdist_group")
+    assert marker is not None, item.nodeid
+    return str(marker.args[0] if marker.args else marker.kwargs["name"])
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep each file's tests on one xdist worker (``--dist loadgroup``).
+    """Spread the tests over the xdist workers (``--dist loadgroup``), slow ones first.
 
-    They share module-scoped bakes there. A test that names a group of its
-    own (``pytest.mark.xdist_group``) goes where that group goes instead:
-    the slowest parametrized tests are split that way between the workers.
+    A test that shares a module's fixtures runs where the rest of its file runs
+    (one group per file, so each module bakes once); every other test is a group
+    of its own, so long ones need not queue behind their neighbours. A test that
+    names its group (``pytest.mark.xdist_group``) keeps it. Groups holding a
+    ``slow`` test are handed out first (``--no-loadscope-reorder`` keeps this
+    order), so the last minutes of a run go to short tests on both workers.
     """
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
+            name = item.path.name if shares_fixtures(item) else item.nodeid
+            item.add_marker(pytest.mark.xdist_group(name))
+    slow = {group_of(item) for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: group_of(item) not in slow)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -40,6 +63,17 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory) -> None:
         "GIT_COMMITTER_EMAIL",
     ):
         os.environ.pop(name, None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bytecode_cache() -> None:
+    """Python keeps its compiled modules, as on a laptop or a GitHub runner.
+
+    Some sandboxes set PYTHONDONTWRITEBYTECODE: then every process of a baked
+    project (each DVC stage, each CI job's commands) compiles scikit-learn,
+    SciPy and pandas from source again, seconds each time.
+    """
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -19,6 +19,8 @@ from actions_engine import GitHubRepository
 from helpers import bake
 from servers import JSONServer
 
+pytestmark = pytest.mark.slow
+
 BIN = Path(sys.executable).parent
 VERSION_IMAGE = "ghcr.io/acme/ml-project:1.2.0"
 SETTINGS = {

@@ -8,8 +8,13 @@ from __future__ import annotations
 import tarfile
 from pathlib import Path
 
+import pytest
+
 from actions_engine import GitHubRepository
 from helpers import Baked, bake, uv
+
+pytestmark = pytest.mark.slow
+
 
 FLY_TOKEN = "fly-deploy-token"
 

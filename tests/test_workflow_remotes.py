@@ -27,6 +27,8 @@ from actions_engine import GitHubRepository
 from helpers import Baked, bake
 from servers import LOOPBACK, SSHServer, StaticHTTPServer, sshd_unavailable
 
+pytestmark = pytest.mark.slow
+
 CI_USER = "dvc-ci"
 COMMIT = ("git", "-c", "user.name=Dev", "-c", "user.email=dev@example.com", "commit", "--quiet")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from actions_engine import PERSONAL_TOKEN, GitHubRepository, Run
@@ -27,6 +28,9 @@ from cruft_support import (
     snapshot,
 )
 from helpers import TEMPLATE_DIR, Baked
+
+pytestmark = pytest.mark.slow
+
 
 WORKFLOW = "template-update.yml"
 ISSUE_TITLE = "Update from the ml-cicd template"
