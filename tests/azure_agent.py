@@ -5,7 +5,9 @@ YAML the template writes: ``compile_pipeline`` expands the compile-time parts
 (the ``variables`` template, ``${{ if }}``/``${{ else }}`` insertions,
 ``${{ variables.x }}``/``${{ parameters.x }}`` values) with the few expression
 functions the pipelines use; ``Agent.run_job`` then runs each step in order in
-the project directory: ``script`` steps with bash (macros ``$(name)`` replaced,
+the project directory: ``script`` steps with bash as the Linux agent starts it,
+``bash --noprofile --norc <file>``, so without ``-e`` or ``pipefail``: only the
+last command's status counts (azure-pipelines-agent issue 1803; macros ``$(name)`` replaced,
 variables exported as environment variables the way Azure Pipelines names
 them), ``AzureCLI@2`` inline scripts after a login through the service
 connection (the ``az`` stand-in's login), and it honours the logging commands
@@ -174,8 +176,10 @@ class Agent:
 
     def bash(self, script: str, step: dict, extra: dict | None = None) -> None:
         name = step.get("displayName", script.splitlines()[0])
+        script_file = self.project.parent / "azure-step.sh"
+        script_file.write_text(self.macro(script))
         result = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", self.macro(script)],
+            ["bash", "--noprofile", "--norc", str(script_file)],
             cwd=self.project,
             env=self.step_env(step, extra),
             capture_output=True,

@@ -186,6 +186,7 @@ TWINS = {
     ),
     "Run the pipeline": (".github/workflows/train.yml", None),
     "Apply the quality gate": (".github/workflows/train.yml", None),
+    "Compare with the champion, the model of main": (".github/workflows/train.yml", None),
     "Compare with main": (".github/workflows/train.yml", None),
     "Push data, models and the run cache to the DVC remote": (".github/workflows/train.yml", None),
     "Build the wheel and the sdist, versioned by the tag": (".github/workflows/publish.yml", None),
@@ -204,7 +205,11 @@ PLATFORM_ONLY = {
     "Build and push the image (az acr build)": "docker/build-push-action",
 }
 # Lines that talk to the platform rather than run the command.
-PLUMBING = re.compile(r"##vso\[|\$GITHUB_(OUTPUT|PATH|STEP_SUMMARY)")
+# Lines that differ between the platforms by design: their logging commands,
+# and the fail-fast line that GitHub's `shell: bash` implies and Azure's lacks.
+PLUMBING = re.compile(
+    r"##vso\[|\$GITHUB_(OUTPUT|PATH|STEP_SUMMARY)|::notice |^\s*set -eo pipefail$"
+)
 
 
 def commands(script: str) -> list[str]:
@@ -260,6 +265,35 @@ def test_every_azure_step_runs_the_same_command_as_its_github_twin(tmp_path: Pat
             assert commands(script) == commands(twin), (relative, name)
             checked.add(name)
     assert checked == set(TWINS)
+
+
+@pytest.mark.parametrize("answers", AZURE)
+def test_every_script_of_several_commands_stops_at_the_first_failure(
+    baked: dict[str, Baked], answers: dict
+) -> None:
+    """Azure starts each script as ``bash --noprofile --norc <file>``: without
+    ``set -eo pipefail`` a failing command (the gate piped into tee) is ignored."""
+    project = baked[combination_id(answers)].path
+    for path in [project / relative for relative in PIPELINES if (project / relative).exists()]:
+        for name, script in azure_scripts(yaml.safe_load(path.read_text())):
+            lines = [line for line in script.strip().splitlines() if line.strip()]
+            if len(lines) > 1 or "|" in script:
+                assert lines[0].strip() == "set -eo pipefail", (path.name, name)
+
+
+def test_a_failing_gate_fails_its_azure_step(tmp_path: Path, baked_venv: Path) -> None:
+    project = bake(tmp_path / "bake", ci_platform="azure-pipelines", venv=baked_venv)
+    (project.path / "models" / "model.joblib").parent.mkdir(exist_ok=True)
+    (project.path / "models" / "model.joblib").write_bytes(b"a model")
+    low = {"accuracy": 0.5, "f1": 0.5, "roc_auc": 0.5}
+    (project.path / "reports" / "metrics.json").write_text(json.dumps(low))
+    train = yaml.safe_load((project.path / "azure-pipelines" / "train.yml").read_text())
+    script = dict(azure_scripts(train))["Apply the quality gate"]
+    agent = Agent(project.path, project.env())
+
+    with pytest.raises(AssertionError, match="exited 1"):
+        agent.bash(script, {"displayName": "Apply the quality gate"})
+    assert "Quality gate failed" in (project.path / "gate.txt").read_text()
 
 
 # --- the steps, run in order ---------------------------------------------------

@@ -1,5 +1,6 @@
-"""Continuous training in act: new data retrains, unchanged data does not, and a
-model below the thresholds opens one issue.
+"""Continuous training in act: new data retrains, unchanged data does not, a
+model worse than main's is not proposed, and a model below the thresholds
+opens one issue.
 
 The data pipeline's CSV is served over HTTP on 127.0.0.1 (``data.source`` is its
 URL) and the DVC remote is moto's S3 server on 127.0.0.1, as a configured
@@ -13,11 +14,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from actions_engine import GitHubRepository
 from helpers import bake
 from servers import S3Server, StaticHTTPServer
+
+pytestmark = pytest.mark.slow
+
 
 BUCKET = "ml-project-dvc"
 
@@ -73,6 +78,8 @@ def test_new_data_retrains_and_unchanged_data_does_not(tmp_path: Path, baked_ven
         (data / "data.csv").write_text("\n".join(kept) + "\n")
         run = repo.run("train.yml", "repository_dispatch", event_type="new-data")
         assert run["propose"].result == "success", run.describe()
+        # Main's model, pulled from the remote, scored on the new test set too.
+        assert run["train"].said("the new model is as good as the champion"), run.describe()
         assert len(repo.github["pulls"]) == 2
         second = metrics_on(repo, "train/retrained-model")
         assert second != first
@@ -82,6 +89,22 @@ def test_new_data_retrains_and_unchanged_data_does_not(tmp_path: Path, baked_ven
         run = repo.run("train.yml", "repository_dispatch", event_type="new-data")
         assert run["train"].result == "success" and run["propose"].result == "success"
         assert any("changed none of" in n for n in run["propose"].notices), run.describe()
+        assert len(repo.github["pulls"]) == 2
+
+        # A weaker model that still passes the gate: worse than main's beyond
+        # the tolerances, so the run fails and nothing is pushed or proposed.
+        project.run("git", "pull", "-q", "--ff-only", str(repo.origin), "main")
+        text = project.read("params.yaml").replace("  C: 1.0\n", "  C: 0.002\n")
+        (project.path / "params.yaml").write_text(text)
+        repo.commit("Regularise much harder")
+        repo.push("main")
+        objects = s3.keys(BUCKET)
+        run = repo.run("train.yml", "repository_dispatch", event_type="new-data")
+        assert (run["train"].result, run["propose"].result) == ("failure", "skipped")
+        assert run["train"].said("Quality gate passed."), run.describe()
+        assert any("it is not proposed" in error for error in run["train"].errors)
+        assert run["train"].said("the new model is worse than the champion")
+        assert s3.keys(BUCKET) == objects
         assert len(repo.github["pulls"]) == 2
 
 

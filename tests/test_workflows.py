@@ -477,14 +477,20 @@ def test_train_workflow(baked, answers: dict) -> None:
     train = workflow["jobs"]["train"]
     assert train["runs-on"] == "${{ vars.TRAIN_RUNS_ON || 'ubuntu-latest' }}"
     assert train["outputs"]["gate"] == "${{ steps.gate.outcome }}"
-    assert workflow["jobs"]["propose"]["if"] == "needs.train.outputs.gate == 'success'"
+    assert train["outputs"]["compare"] == "${{ steps.compare.outcome }}"
+    assert workflow["jobs"]["propose"]["if"] == (
+        "needs.train.outputs.gate == 'success' && needs.train.outputs.compare == 'success'"
+    )
     assert workflow["jobs"]["alert"]["if"] == "needs.train.outputs.gate == 'failure'"
     steps = {s.get("id") or s.get("name"): s for s in train["steps"]}
     assert steps["gate"]["continue-on-error"] is True
+    assert steps["compare"]["if"] == "steps.gate.outcome == 'success'"
+    assert "compare --champion HEAD" in steps["compare"]["run"]
     push = steps["publish-dvc-push"]
     assert push["run"] == "dvc push --run-cache"
     assert push["if"] == (
-        "steps.gate.outcome == 'success' && steps.dvc-remote.outputs.remote == 'storage'"
+        "steps.gate.outcome == 'success' && steps.compare.outcome == 'success'"
+        " && steps.dvc-remote.outputs.remote == 'storage'"
     )
     proposal = workflow["jobs"]["propose"]["steps"][-1]
     assert proposal["uses"] == "$/.github/actions/propose"

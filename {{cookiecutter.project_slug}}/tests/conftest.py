@@ -68,6 +68,7 @@ def params_dict(tmp_path: Path) -> dict[str, Any]:
         "data": {"source": BUNDLED_SOURCE, "target": "target", "test_size": 0.25},
         "model": {"C": 1.0, "max_iter": 500},
         "thresholds": {"accuracy": 0.8, "f1": 0.8, "roc_auc": 0.85},
+        "tolerances": {"accuracy": 0.01, "f1": 0.01, "roc_auc": 0.01},
         "paths": output_paths(tmp_path),
         "batch": {
             "input": str(tmp_path / "batch" / "input.csv"),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The pull-request report: parameters, metrics and plots of this checkout
-# compared with a base commit, and the quality gate's verdict.
+# compared with a base commit, the quality gate's verdict, and this model
+# scored against the base commit's (champion/challenger, on the same test set).
 #
 #   bash tools/pipeline_report.sh <base commit>
 #
@@ -15,6 +16,11 @@ if gate="$(python -m {{ cookiecutter.package_name }} gate 2>&1)"; then
   verdict="passed"
 else
   verdict="FAILED"
+fi
+if champion="$(python -m {{ cookiecutter.package_name }} compare --champion "$base" 2>&1)"; then
+  against="passed"
+else
+  against="FAILED: this model is worse than the base branch's"
 fi
 params="$(dvc params diff "$base" --md)"
 # With nothing changed DVC still prints the table's two header lines.
@@ -39,6 +45,14 @@ metrics="$(dvc metrics diff "$base" --all --md)"
   echo
   echo '```text'
   echo "$gate"
+  echo '```'
+  echo
+  echo "### Against the base branch's model"
+  echo
+  echo "Champion/challenger on the same test set (\`compare\`, tolerances in params.yaml): **$against**."
+  echo
+  echo '```text'
+  echo "$champion"
   echo '```'
 } > pipeline-report.md
 dvc plots diff "$base" --out pipeline-plots

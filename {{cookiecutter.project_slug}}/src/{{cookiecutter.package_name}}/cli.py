@@ -9,6 +9,8 @@ Commands:
 * ``evaluate`` - score the model, write the metrics and plot data
 * ``gate``     - fail (exit 1) when the model is not the one dvc.lock recorded,
   or a metric is below its minimum in params.yaml
+* ``compare``  - fail (exit 1) when the model scores lower than the champion
+  (the model a commit recorded) by more than the tolerances in params.yaml
 * ``predict``  - predict the rows of a CSV file
 * ``batch``    - score a whole table in chunks (``batch`` in params.yaml)
 * ``drift``    - compare a table with the training data; exit 1 on drift
@@ -141,6 +143,34 @@ def run_gate(args: argparse.Namespace, params: Params) -> int:
             print(f"  - {failure}", file=sys.stderr)
         return EXIT_GATE_FAILED
     print("Quality gate passed.")
+    return EXIT_OK
+
+
+def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the ``compare`` command."""
+    parser.add_argument(
+        "--champion",
+        default="HEAD",
+        metavar="REV",
+        help="git revision whose model is the champion (default: HEAD)",
+    )
+
+
+def run_compare(args: argparse.Namespace, params: Params) -> int:
+    """Score the new model and the champion on the test set; exit 1 when worse."""
+    from .compare import TABLE_HEADER, compare
+
+    comparison = compare(params, args.champion)
+    if comparison.metrics:
+        print(TABLE_HEADER)
+        for metric in comparison.metrics:
+            print(metric.line())
+    print(f"compare: {comparison.message}")
+    if not comparison.passed:
+        print("The new model is worse than the champion:", file=sys.stderr)
+        for failure in comparison.failures:
+            print(f"  - {failure}", file=sys.stderr)
+        return EXIT_GATE_FAILED
     return EXIT_OK
 
 
@@ -287,6 +317,11 @@ COMMANDS: dict[str, Command] = {
     "train": Command(run_train, "fit the model on the training set and save it"),
     "evaluate": Command(run_evaluate, "score the model and write metrics and plots"),
     "gate": Command(run_gate, "exit 1 if a metric is below its minimum"),
+    "compare": Command(
+        run_compare,
+        "exit 1 if the model is worse than the champion",
+        add_compare_arguments,
+    ),
     "predict": Command(
         run_predict, "predict the rows of a CSV file", add_predict_arguments
     ),

@@ -19,8 +19,8 @@ keep their own sections in ``params.yaml``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,15 @@ class ModelParams:
 @dataclass(frozen=True)
 class Thresholds:
     """The minimum value of each test-set metric; the quality gate checks them."""
+
+    accuracy: float
+    f1: float
+    roc_auc: float
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """How far below the champion's score each metric of a new model may fall."""
 
     accuracy: float
     f1: float
@@ -119,12 +128,18 @@ class Params:
     data: DataParams
     model: ModelParams
     thresholds: Thresholds
+    tolerances: Tolerances
     paths: Paths
     batch: BatchParams
     drift: DriftParams
 {% if cookiecutter.serving %}
     serve: ServeParams
 {% endif %}
+
+
+def field_names(settings: type) -> list[str]:
+    """The field names of a settings dataclass, in their order."""
+    return [item.name for item in fields(settings)]
 
 
 class _Section:
@@ -178,6 +193,17 @@ class _Section:
             raise self.error(key, "must be a finite number", value)
         return float(value)
 
+    def share(self, key: str) -> float:
+        """A number between 0 and 1 (a score, a margin, a proportion)."""
+        value = self.number(key)
+        if not 0 <= value <= 1:
+            raise self.error(key, "must be between 0 and 1", value)
+        return value
+
+    def shares(self, names: Iterable[str]) -> dict[str, float]:
+        """Each of ``names`` as a share: the fields of a section of metrics."""
+        return {name: self.share(name) for name in names}
+
     def integer(self, key: str) -> int:
         """A whole number (``true``/``false`` and decimals are refused)."""
         value = self.get(key)
@@ -211,13 +237,12 @@ def _read_model(section: _Section) -> ModelParams:
 
 def _read_thresholds(section: _Section) -> Thresholds:
     """The ``thresholds`` section: every minimum is between 0 and 1."""
-    minimums = {}
-    for name in ("accuracy", "f1", "roc_auc"):
-        value = section.number(name)
-        if not 0 <= value <= 1:
-            raise section.error(name, "must be between 0 and 1", value)
-        minimums[name] = value
-    return Thresholds(**minimums)
+    return Thresholds(**section.shares(field_names(Thresholds)))
+
+
+def _read_tolerances(section: _Section) -> Tolerances:
+    """The ``tolerances`` section: every margin is between 0 and 1."""
+    return Tolerances(**section.shares(field_names(Tolerances)))
 
 
 def _read_paths(section: _Section) -> Paths:
@@ -250,13 +275,8 @@ def _read_batch(section: _Section) -> BatchParams:
 
 def _read_drift(section: _Section) -> DriftParams:
     """The ``drift`` section: every limit is a share, between 0 and 1."""
-    limits = {}
-    for name in ("p_value", "min_statistic", "max_missing", "max_out_of_range"):
-        value = section.number(name)
-        if not 0 <= value <= 1:
-            raise section.error(name, "must be between 0 and 1", value)
-        limits[name] = value
-    return DriftParams(**limits, report=section.path("report"))
+    limits = ("p_value", "min_statistic", "max_missing", "max_out_of_range")
+    return DriftParams(**section.shares(limits), report=section.path("report"))
 {% if cookiecutter.serving %}
 
 
@@ -290,6 +310,7 @@ def parse_params(raw: Any, source: str = DEFAULT_PARAMS_FILE) -> Params:
         data=_read_data(root.section("data")),
         model=_read_model(root.section("model")),
         thresholds=_read_thresholds(root.section("thresholds")),
+        tolerances=_read_tolerances(root.section("tolerances")),
         paths=_read_paths(root.section("paths")),
         batch=_read_batch(root.section("batch")),
         drift=_read_drift(root.section("drift")),

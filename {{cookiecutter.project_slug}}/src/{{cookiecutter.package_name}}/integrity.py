@@ -31,20 +31,26 @@ def file_md5(path: Path) -> str:
 def recorded_md5(lock: Path, model: Path) -> str | None:
     """The hash ``lock`` recorded for ``model``, or None if it records none.
 
-    A stage's dependency (the model evaluate read) wins over a stage's output
-    (the model train wrote): the metrics describe the first. Paths in the lock
-    file are relative to its directory; ``model`` is relative to the current one.
+    Paths in the lock file are relative to its directory; ``model`` is relative
+    to the current one.
     """
     if not lock.is_file():
         return None
-    stages: dict[str, Any] = (yaml.safe_load(lock.read_text("utf-8")) or {}).get(
-        "stages", {}
-    )
+    return md5_in_lock(lock.read_text("utf-8"), lock.parent, model)
+
+
+def md5_in_lock(text: str, root: Path, model: Path) -> str | None:
+    """The hash that the text of a ``dvc.lock`` in ``root`` records for ``model``.
+
+    A stage's dependency (the model evaluate read) wins over a stage's output
+    (the model train wrote): the metrics describe the first.
+    """
+    stages: dict[str, Any] = (yaml.safe_load(text) or {}).get("stages", {})
     wanted = model.resolve()
     for kind in ("deps", "outs"):
         for stage in stages.values():
             for entry in stage.get(kind, []):
-                if (lock.parent / entry["path"]).resolve() == wanted and "md5" in entry:
+                if (root / entry["path"]).resolve() == wanted and "md5" in entry:
                     return str(entry["md5"])
     return None
 

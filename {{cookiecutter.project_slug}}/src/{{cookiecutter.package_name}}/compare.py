@@ -1,0 +1,151 @@
+"""Champion/challenger: is the new model at least as good as the current one?
+
+The champion is the model that a git revision's ``dvc.lock`` records: by
+default ``HEAD``, the last commit, so after ``dvc repro`` the new model in the
+work tree is compared with the committed one (scheduled training runs on
+main, so there it is main's model). DVC fetches it the usual way, from the
+local cache or else the DVC remote. Both models are scored on the same rows,
+the current test set (``paths.test``): a model trained on new data is judged
+on that data, and so is the champion.
+
+A metric passes when the challenger scores at least the champion's score minus
+that metric's tolerance (``tolerances`` in params.yaml). The outcomes:
+
+* no champion: the revision records no model yet (the first one) - passes;
+* champion unavailable: the revision records a model that neither the DVC
+  cache nor a reachable remote holds - passes, and says what to set up;
+* compared: fails when any metric is lower by more than its tolerance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import dvc.api
+import joblib
+from dvc.exceptions import DvcException
+from sklearn.pipeline import Pipeline
+
+from .config import Params, Tolerances
+from .data import load_prepared
+from .evaluate import compute_metrics
+from .integrity import LOCK_FILE, md5_in_lock
+from .predict import load_model, predict
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    """One metric of both models and the tolerance that decides between them."""
+
+    name: str
+    champion: float
+    challenger: float
+    tolerance: float
+
+    @property
+    def ok(self) -> bool:
+        """The challenger scores at least the champion's score minus the tolerance."""
+        return self.challenger >= round(self.champion - self.tolerance, 4)
+
+    def line(self) -> str:
+        """The metric's row of the printed table."""
+        result = "ok" if self.ok else "WORSE"
+        return (
+            f"{self.name:<10} {self.champion:>9.4f} {self.challenger:>9.4f}"
+            f" {self.tolerance:>10.4f}  {result}"
+        )
+
+    def failure(self) -> str:
+        """Why the metric fails, naming the setting that allows more."""
+        return (
+            f"{self.name} {self.challenger:.4f} is below the champion's"
+            f" {self.champion:.4f} minus the tolerance {self.tolerance}"
+            f" (tolerances.{self.name} in params.yaml)"
+        )
+
+
+TABLE_HEADER = f"{'metric':<10} {'champion':>9} {'new':>9} {'tolerance':>10}  result"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What ``compare`` found: a one-line verdict and, when compared, each metric."""
+
+    message: str
+    metrics: list[MetricComparison] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """False only when the challenger is worse than an available champion."""
+        return all(metric.ok for metric in self.metrics)
+
+    @property
+    def failures(self) -> list[str]:
+        """One line per metric that is worse by more than its tolerance."""
+        return [metric.failure() for metric in self.metrics if not metric.ok]
+
+
+def champion_hash(model_path: Path, revision: str) -> str | None:
+    """The hash that ``dvc.lock`` at ``revision`` records for the model, if any."""
+    try:
+        text = dvc.api.read(LOCK_FILE, rev=revision)
+    except DvcException:  # no dvc.lock at that revision: nothing trained yet
+        return None
+    return md5_in_lock(text, Path.cwd(), model_path)
+
+
+def load_champion(model_path: Path, revision: str) -> Pipeline:
+    """The model file as of ``revision``, from the DVC cache or the remote.
+
+    Raises ``DvcException`` when neither has it. Load only models that your own
+    pipeline produced: joblib files can run code when loaded.
+    """
+    with dvc.api.open(str(model_path), rev=revision, mode="rb") as stream:
+        model: Pipeline = joblib.load(stream)
+    return model
+
+
+def score(model: Pipeline, test_path: Path, target: str) -> dict[str, float]:
+    """The model's metrics on the test CSV (as ``evaluate`` computes them)."""
+    features, actual = load_prepared(test_path, target)
+    result = predict(model, features)
+    return compute_metrics(actual, result["prediction"], result["probability"])
+
+
+def compare_metrics(
+    champion: dict[str, float], challenger: dict[str, float], tolerances: Tolerances
+) -> list[MetricComparison]:
+    """Each metric that has a tolerance, for both models."""
+    return [
+        MetricComparison(name, champion[name], challenger[name], tolerance)
+        for name, tolerance in asdict(tolerances).items()
+    ]
+
+
+def compare(params: Params, revision: str) -> Comparison:
+    """Score the model in the work tree against the one ``revision`` records."""
+    model_path = params.paths.model
+    recorded = champion_hash(model_path, revision)
+    if recorded is None:
+        return Comparison(
+            f"no champion: {revision} records no model yet, so this one is the first",
+        )
+    try:
+        champion_model = load_champion(model_path, revision)
+    except DvcException as error:
+        return Comparison(
+            f"not compared: the champion (md5 {recorded[:12]}, recorded at"
+            f" {revision}) is neither in the DVC cache nor on a reachable remote"
+            f" ({type(error).__name__}); set up the DVC remote (docs/remotes.md)"
+            " or run `dvc pull` at that revision",
+        )
+    challenger = score(load_model(model_path), params.paths.test, params.data.target)
+    champion = score(champion_model, params.paths.test, params.data.target)
+    metrics = compare_metrics(champion, challenger, params.tolerances)
+    verdict = "as good as" if all(m.ok for m in metrics) else "worse than"
+    message = (
+        f"the new model is {verdict} the champion (md5 {recorded[:12]}, recorded"
+        f" at {revision}) on {params.paths.test}"
+    )
+    return Comparison(message, metrics)
