@@ -24,6 +24,7 @@ from pathlib import Path
 
 import dvc.api
 import joblib
+import pandas as pd
 from dvc.exceptions import DvcException
 from sklearn.pipeline import Pipeline
 
@@ -106,9 +107,10 @@ def load_champion(model_path: Path, revision: str) -> Pipeline:
     return model
 
 
-def score(model: Pipeline, test_path: Path, target: str) -> dict[str, float]:
-    """The model's metrics on the test CSV (as ``evaluate`` computes them)."""
-    features, actual = load_prepared(test_path, target)
+def score(
+    model: Pipeline, features: pd.DataFrame, actual: pd.Series
+) -> dict[str, float]:
+    """The model's metrics on the test rows (as ``evaluate`` computes them)."""
     result = predict(model, features)
     return compute_metrics(actual, result["prediction"], result["probability"])
 
@@ -140,8 +142,9 @@ def compare(params: Params, revision: str) -> Comparison:
             f" ({type(error).__name__}); set up the DVC remote (docs/remotes.md)"
             " or run `dvc pull` at that revision",
         )
-    challenger = score(load_model(model_path), params.paths.test, params.data.target)
-    champion = score(champion_model, params.paths.test, params.data.target)
+    features, actual = load_prepared(params.paths.test, params.data.target)
+    challenger = score(load_model(model_path), features, actual)
+    champion = score(champion_model, features, actual)
     metrics = compare_metrics(champion, challenger, params.tolerances)
     verdict = "as good as" if all(m.ok for m in metrics) else "worse than"
     message = (
