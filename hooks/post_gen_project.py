@@ -33,6 +33,7 @@ KEEP_ONLY_WHEN: dict[str, dict[str, tuple]] = {
     "docs/serving.md": {"serving": (True,)},
     "fly.toml": {"deploy_target": ("fly",)},
     ".github/actions/deploy": {"deploy_target": ("fly", "cloud-run", "azure-container-apps")},
+    ".github/actions/image": {"serving": (True,)},
     ".github": {"ci_platform": ("github",)},
     "azure-pipelines.yml": {"ci_platform": ("azure-pipelines",)},
     "azure-pipelines/release.yml": {"ci_platform": ("azure-pipelines",), "serving": (True,)},

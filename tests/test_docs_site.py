@@ -55,11 +55,26 @@ OVERFLOWING_CODE = """[...document.querySelectorAll("article pre > code")]
   .map(code => code.textContent.split("\\n")[0])"""
 
 
+# model.C of three commits of metrics, and the stage GTO gives each version.
+HISTORY = (("0.05", "production"), ("0.3", ""), ("1.0", "staging"))
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, baked_venv: Path) -> Baked:
-    """A default bake whose pipeline has run, as after `make repro`."""
+    """A default bake with three commits of metrics, each a registered version
+    (v0.0.1 in production, v0.0.3 in staging), its pipeline run as after `make repro`."""
     project = bake(tmp_path_factory.mktemp("site"), venv=baked_venv)
-    project.make("repro")
+    for key, value in (("user.name", "Dev"), ("user.email", "dev@example.com")):
+        project.run("git", "config", key, value)
+    params = project.read("params.yaml")
+    for number, (C, stage) in enumerate(HISTORY, start=1):
+        (project.path / "params.yaml").write_text(params.replace("C: 1.0", f"C: {C}"))
+        project.make("repro")
+        project.run("git", "add", "-A")
+        project.run("git", "commit", "-q", "--no-verify", "-m", f"Train with C={C}")
+        project.run("gto", "register", "model", "--version", f"v0.0.{number}")
+        if stage:
+            project.run("gto", "assign", "model", "--version", f"v0.0.{number}", "--stage", stage)
     return project
 
 
@@ -151,7 +166,31 @@ def test_pipeline_page_shows_the_dag(site: Site, browser: Browser, shots: Path) 
     assert all(stage in dags[0]["alt"] for stage in ("prepare", "train", "evaluate"))
 
 
-@pytest.mark.parametrize("page", ["onboarding", "serving", "pipeline"])
+def test_metrics_history_shows_every_version_and_its_stage(
+    trained: Baked, site: Site, browser: Browser, shots: Path
+) -> None:
+    page = view(browser, site, "metrics-history", shots)
+    table = next(
+        t for t in page["tables"] if t and t[0][:4] == ["Commit", "Date", "Version", "Stage"]
+    )
+    rows = {row[2]: row for row in table[1:]}
+    assert list(rows) == ["v0.0.3", "v0.0.2", "v0.0.1"]  # newest first
+    stages = {version: row[3] for version, row in rows.items()}
+    assert stages == {"v0.0.1": "production", "v0.0.2": "-", "v0.0.3": "staging"}
+    names = table[0][4:]
+    for version, row in rows.items():
+        committed = json.loads(
+            trained.run("git", "show", f"model@{version}:reports/metrics.json").stdout
+        )
+        assert {n: float(v) for n, v in zip(names, row[4:])} == {
+            n: round(committed[n], 4) for n in names
+        }, version
+    (chart,) = [i for i in page["images"] if i["alt"].startswith("Test-set metrics")]
+    assert chart["width"] > 0 and chart["height"] > 0
+    assert "v0.0.1 → v0.0.2 → v0.0.3" in chart["alt"]
+
+
+@pytest.mark.parametrize("page", ["onboarding", "serving", "pipeline", "model-registry"])
 def test_code_blocks_fit_the_column(site: Site, browser: Browser, shots: Path, page: str) -> None:
     assert view(browser, site, page, shots, OVERFLOWING_CODE) == []
 

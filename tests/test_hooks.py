@@ -210,6 +210,7 @@ SERVING_FILES = {
     ".dockerignore",
     "docs/serving.md",
     "tools/smoke_test.py",
+    ".github/actions/image",
 }
 
 

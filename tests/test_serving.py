@@ -355,11 +355,10 @@ def test_serving_option_controls_every_trace(bakes: dict[str, Baked], serving: b
     assert ("ServeParams" in project.read(f"src/{package}/config.py")) is serving
     assert ("serve" in yaml.safe_load(project.read("params.yaml"))) is serving
 
-    workflows = "\n".join(
-        p.read_text() for p in sorted((project.path / ".github" / "workflows").glob("*.yml"))
-    )
+    workflows = "\n".join(p.read_text() for p in sorted((project.path / ".github").rglob("*.yml")))
     for trace in ("docker/", "ghcr.io", "packages: write"):
         assert (trace in workflows) is serving, trace
+    assert (project.path / ".github/actions/image").exists() is serving
     jobs = yaml.safe_load(project.read(".github/workflows/publish.yml"))["jobs"]
     assert ("image" in jobs) is serving
     assert not any(name.startswith("deploy") for name in jobs)  # deploy_target is none

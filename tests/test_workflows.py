@@ -519,7 +519,9 @@ def test_publish_workflow_follows_serving_and_deploy_target(baked, answers: dict
         assert not ("uv build" in runs and logs_in), job_id
     assert "uv build" in " ".join(s.get("run", "") for s in workflow["jobs"]["package"]["steps"])
     text = (project.path / WORKFLOWS / "publish.yml").read_text()
-    assert "ghcr.io/${GITHUB_REPOSITORY,,}" in text or not answers["serving"]
+    image_action = project.path / ".github/actions/image/action.yml"
+    assert image_action.exists() is answers["serving"]
+    assert not answers["serving"] or "ghcr.io/${GITHUB_REPOSITORY,,}" in image_action.read_text()
     assert answers.get("github_owner", "your-github-user").lower() not in text
     if deploys:
         for environment in ("staging", "production"):

@@ -326,7 +326,7 @@ def azure_login() -> None:
 
 
 def metadata() -> None:
-    """Tags from type=match and type=sha rules, for each image."""
+    """Tags from type=match, type=raw and type=sha rules, for each image."""
     images = [i.strip() for i in inp("images").splitlines() if i.strip()]
     ref = os.environ.get("GITHUB_REF", "")
     tag = ref.removeprefix("refs/tags/") if ref.startswith("refs/tags/") else ""
@@ -337,6 +337,8 @@ def metadata() -> None:
             found = re.search(fields["pattern"], tag)
             if found:
                 values.append(found.group(int(fields.get("group", "0"))))
+        elif fields["type"] == "raw":
+            values.append(fields["value"])
         elif fields["type"] == "sha":
             values.append(f"sha-{os.environ['GITHUB_SHA'][:7]}")
     tags = [f"{image}:{value}" for image in images for value in values]
@@ -381,6 +383,8 @@ def build_push() -> None:
         for tag in tags:
             data.setdefault("images", {})[tag] = digest
         data.setdefault("digests", []).append(f"{tags[0].split(':')[0]}@{digest}")
+        # What `docker run <image> sha256sum models/model.joblib` would print.
+        data.setdefault("image_models", {})[digest] = hashlib.sha256(model).hexdigest()
     save_cloud(data)
     set_output("digest", digest)
 

@@ -1,14 +1,18 @@
 """Smoke-test a deployed serving app: its /health answers, with a model loaded.
 
     python3 tools/smoke_test.py https://<app address> [--timeout SECONDS]
+        [--model-sha256 SHA256] [--request FILE]
 
+With ``--model-sha256`` the app must serve that model (the version that was
+promoted, not the one before it); with ``--request`` it must answer that
+``POST /predict`` body with one prediction per instance, from that model.
 The timeout defaults to $SMOKE_TEST_TIMEOUT, else 120 seconds.
 
-Retries until the timeout (a new revision takes a moment to start), then exits
-1 with the last error. Only the standard library: the deploy jobs run it
-without installing the project. Every CI platform calls this same script after
-a deploy (docs/serving.md: a failed smoke test leaves the previous revision to
-roll back to).
+Retries until the timeout (a new revision takes a moment to start and to take
+over from the previous one), then exits 1 with the last error. Only the
+standard library: the deploy jobs run it without installing the project.
+Every CI platform calls this same script after a deploy (docs/serving.md: a
+failed smoke test leaves the previous revision to roll back to).
 """
 
 from __future__ import annotations
@@ -20,19 +24,49 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
+from typing import Any
 
 
-def check(url: str) -> str | None:
-    """None when ``url``/health answers 200 with status ok, else what went wrong."""
+def call(url: str, body: object = None) -> Any:
+    """The JSON answer of a GET (or of a POST of ``body``); raises on failure."""
+    data = None if body is None else json.dumps(body).encode("utf-8")
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read().decode("utf-8"))
+
+
+def check(url: str, sha256: str = "", request: Any = None) -> str | None:
+    """None when the app at ``url`` passes, else what went wrong."""
+    base = url.rstrip("/")
     try:
-        with urllib.request.urlopen(
-            f"{url.rstrip('/')}/health", timeout=10
-        ) as response:
-            body = json.loads(response.read().decode("utf-8"))
+        health = call(f"{base}/health")
     except (urllib.error.URLError, OSError, ValueError) as error:
-        return f"{url}/health: {error}"
-    if body.get("status") != "ok":
-        return f"{url}/health answered {body}"
+        return f"{base}/health: {error}"
+    if not isinstance(health, dict) or health.get("status") != "ok":
+        return f"{base}/health answered {health}"
+    served = (health.get("model") or {}).get("sha256", "")
+    if sha256 and served != sha256:
+        return (
+            f"{base} serves the model with SHA-256 {served or '(none)'}, not {sha256}"
+        )
+    if request is None:
+        return None
+    try:
+        answer = call(f"{base}/predict", request)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        return f"{base}/predict: {error}"
+    predictions = answer.get("predictions") if isinstance(answer, dict) else None
+    if not isinstance(predictions, list) or len(predictions) != len(
+        request["instances"]
+    ):
+        return f"{base}/predict answered {answer}"
+    # The model version is the first characters of the model's SHA-256.
+    version = str(answer.get("model_version") or "")
+    if sha256 and not (version and sha256.startswith(version)):
+        return f"{base}/predict answered with model {version or '(none)'}, not {sha256}"
     return None
 
 
@@ -45,15 +79,27 @@ def main(argv: list[str] | None = None) -> int:
         default=float(os.environ.get("SMOKE_TEST_TIMEOUT") or 120),
         help="seconds to keep trying",
     )
+    parser.add_argument(
+        "--model-sha256", default="", help="the model the app must serve"
+    )
+    parser.add_argument(
+        "--request", type=Path, help="a POST /predict body (JSON) the app must answer"
+    )
     args = parser.parse_args(argv)
+    request = json.loads(args.request.read_text("utf-8")) if args.request else None
     if not args.url.startswith(("https://", "http://")):
         print(f"error: not an http(s) address: {args.url!r}", file=sys.stderr)
         return 2
     deadline = time.monotonic() + args.timeout
     while True:
-        problem = check(args.url)
+        problem = check(args.url, args.model_sha256, request)
         if problem is None:
-            print(f"Smoke test passed: {args.url.rstrip('/')}/health is ok.")
+            served = (
+                f", serving model {args.model_sha256[:12]}" if args.model_sha256 else ""
+            )
+            answered = ", and /predict answered" if request else ""
+            health = f"{args.url.rstrip('/')}/health"
+            print(f"Smoke test passed: {health} is ok{served}{answered}.")
             return 0
         if time.monotonic() >= deadline:
             print(f"error: smoke test failed: {problem}", file=sys.stderr)

@@ -1,0 +1,186 @@
+"""The model registry in CI: which model version a deploy-model run delivers.
+
+    python tools/registry.py plan      # after a push to main or a registry tag
+    python tools/registry.py request   # one test-set row, a body for POST /predict
+
+The registry is GTO's (docs/model-registry.md): a version is a git tag
+``model@vX.Y.Z`` on the commit whose ``dvc.lock`` records the model, a stage is
+a tag ``model#<stage>#N``. ``plan`` decides what the run does and writes it to
+``$GITHUB_OUTPUT`` (or prints it):
+
+* a push to main whose ``dvc.lock`` records a model that no version registers
+  yet: register it (the next patch version), ``register=true``;
+* a push to main with the model of the latest version, or no model yet: nothing
+  to deliver (an empty ``version``), with a notice that says why;
+* a pushed ``model@vX.Y.Z`` tag: deliver that version to staging, then production;
+* a pushed ``model#<stage>#N`` tag (a promotion or a rollback by hand with
+  ``gto assign``): deliver its version to that stage only, as the person chose.
+
+It also names the champion: the commit of the version in production, which a
+newly registered model is compared with before it is deployed. Run it with
+the project's virtualenv (``make setup``): it needs GTO and the project's own package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from gto import api
+from gto.base import Version
+from gto.exceptions import ArtifactNotFound
+
+from {{ cookiecutter.package_name }}.config import load_params
+from {{ cookiecutter.package_name }}.data import load_prepared
+from {{ cookiecutter.package_name }}.integrity import LOCK_FILE, md5_in_lock
+
+ARTIFACT = "model"
+STAGES = ("staging", "production")
+BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
+
+
+def model_md5(revision: str) -> str | None:
+    """The model's hash that ``dvc.lock`` records at a git revision, if any."""
+    shown = subprocess.run(
+        ["git", "show", f"{revision}:{LOCK_FILE}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if shown.returncode != 0:
+        return None
+    return md5_in_lock(shown.stdout, Path("."), Path(load_params().paths.model))
+
+
+def latest_version() -> Version | None:
+    """The newest registered version, or None before the first one."""
+    try:
+        return api.find_latest_version(".", ARTIFACT)
+    except ArtifactNotFound:
+        return None
+
+
+def champion_commit() -> str:
+    """The commit of the version in production, or "" when none is."""
+    try:
+        in_production = api.find_versions_in_stage(".", ARTIFACT, "production")
+    except ArtifactNotFound:
+        return ""
+    return in_production[0].commit_hexsha if in_production else ""
+
+
+def plan_push() -> dict[str, str]:
+    """What a push to main delivers: a new model gets the next version."""
+    head = model_md5("HEAD")
+    if head is None:
+        notice(
+            "No model yet",
+            f"{LOCK_FILE} records no model: train one (make repro), commit it.",
+        )
+        return {"version": ""}
+    latest = latest_version()
+    if latest is not None and model_md5(latest.commit_hexsha) == head:
+        notice(
+            "Model unchanged",
+            f"{ARTIFACT}@{latest.version} registers this model already: nothing to do.",
+        )
+        return {"version": ""}
+    registration = api.register(
+        ".", ARTIFACT, "HEAD", author=BOT[0], author_email=BOT[1]
+    )
+    return {
+        "version": registration.version,
+        "register": "true",
+        "stages": " ".join(STAGES),
+    }
+
+
+def plan_tag(ref: str) -> dict[str, str]:
+    """What a pushed registry tag delivers, and to which stages."""
+    events = api.check_ref(".", ref)
+    if not events:
+        raise SystemExit(
+            f"error: {ref} is not a tag of the model registry (docs/model-registry.md)"
+        )
+    event = events[0]
+    stage = getattr(event, "stage", None)
+    if stage is None:
+        return {"version": event.version, "stages": " ".join(STAGES)}
+    if stage not in STAGES:
+        notice(
+            "No deploy",
+            f"{ref} assigns the stage {stage}: only {' and '.join(STAGES)} deploy.",
+        )
+        return {"version": ""}
+    # A person chose this version for this stage (a promotion or a rollback):
+    # it is deployed without comparing it, and its stage is already recorded.
+    return {
+        "version": event.version,
+        "stages": stage,
+        "assigned": stage,
+        "champion": "",
+    }
+
+
+def plan(ref: str) -> dict[str, str]:
+    """The outputs of the plan step for the pushed ``ref``."""
+    if ref.startswith("refs/tags/"):
+        outputs = plan_tag(ref.removeprefix("refs/tags/"))
+    else:
+        outputs = plan_push()
+    if outputs["version"]:
+        outputs["tag"] = f"{ARTIFACT}@{outputs['version']}"
+        outputs["commit"] = registered_commit(outputs["version"])
+        outputs.setdefault("champion", champion_commit())
+    return outputs
+
+
+def registered_commit(version: str) -> str:
+    """The commit that ``model@<version>`` points to."""
+    return subprocess.run(
+        ["git", "rev-list", "-n", "1", f"refs/tags/{ARTIFACT}@{version}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def notice(title: str, message: str) -> None:
+    """A notice on the run's page (and a line in the log)."""
+    print(f"::notice title={title}::{message}")
+
+
+def write_outputs(outputs: dict[str, str]) -> None:
+    """Step outputs for the next steps and jobs, printed too."""
+    lines = [f"{key}={value}" for key, value in outputs.items()]
+    print("\n".join(lines))
+    if "GITHUB_OUTPUT" in os.environ:
+        with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+
+
+def smoke_request() -> dict[str, list[dict[str, float]]]:
+    """The first row of the test set, without its label: a real request body."""
+    params = load_params()
+    features, _ = load_prepared(Path(params.paths.test), params.data.target)
+    return {"instances": features.head(1).to_dict(orient="records")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["plan", "request"])
+    args = parser.parse_args(argv)
+    if args.command == "plan":
+        write_outputs(plan(os.environ.get("GITHUB_REF", "refs/heads/main")))
+    else:
+        json.dump(smoke_request(), sys.stdout)
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
