@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from actions_engine import IDENTITY, GitHubRepository
 from helpers import Baked, bake
@@ -188,3 +189,39 @@ def test_without_a_model_or_the_remote_the_run_says_what_is_missing(
         assert {p.name for p in delivered.iterdir()} >= {"model.joblib", "metrics.json"}
         model = (project.path / "models/model.joblib").read_bytes()
         assert (delivered / "model.joblib").read_bytes() == model
+
+
+def test_a_release_is_compared_with_production_and_versioned_by_v_tags_only(
+    tmp_path: Path, baked_venv: Path
+) -> None:
+    """publish.yml's gate runs `tools/registry.py compare`; model tags are no package versions."""
+    project = bake(tmp_path / "bake", venv=baked_venv)
+    for key, value in (("user.name", "Dev"), ("user.email", "dev@example.com")):
+        project.run("git", "config", key, value)
+    compare = ("python", "tools/registry.py", "compare")
+    assert "No version is in production yet" in project.run(*compare).stdout
+
+    project.run("dvc", "repro", "--quiet")
+    project.run("git", "add", "-A")
+    project.run("git", "commit", "-q", "--no-verify", "-m", "Train the first model")
+    project.run("git", "tag", "v1.2.0")
+    project.run("gto", "register", "model")
+    project.run("gto", "assign", "model", "--version", "v0.0.1", "--stage", "production")
+    assert "is the one in production" in project.run(*compare).stdout
+
+    text = project.read("params.yaml").replace("C: 1.0", "C: 0.002")
+    (project.path / "params.yaml").write_text(text)
+    project.run("dvc", "repro", "--quiet")
+    project.run("git", "commit", "-q", "--no-verify", "-am", "A much simpler model")
+    project.run("gto", "register", "model")  # model@v0.0.2, the newest tag of all
+    worse = project.run(*compare, check=False)
+    assert worse.returncode == 1 and "WORSE" in worse.stdout, worse.stdout + worse.stderr
+
+    # hatch-vcs takes the release tag, not the newer model@v0.0.2.
+    project.run("uv", "build", "--wheel", "--out-dir", "dist")
+    (wheel,) = (project.path / "dist").glob("*.whl")
+    assert wheel.name.startswith("ml_project-1.2.1.dev1+g"), wheel.name
+
+    gate = yaml.safe_load(project.read(".github/workflows/publish.yml"))["jobs"]["gate"]
+    assert gate["steps"][0]["with"]["fetch-depth"] == 0
+    assert any("python tools/registry.py compare" in s.get("run", "") for s in gate["steps"])

@@ -1,6 +1,7 @@
 """The model registry in CI: which model version a deploy-model run delivers.
 
     python tools/registry.py plan      # after a push to main or a registry tag
+    python tools/registry.py compare   # this commit's model against production's
     python tools/registry.py request   # one test-set row, a body for POST /predict
 
 The registry is GTO's (docs/model-registry.md): a version is a git tag
@@ -16,9 +17,10 @@ a tag ``model#<stage>#N``. ``plan`` decides what the run does and writes it to
 * a pushed ``model#<stage>#N`` tag (a promotion or a rollback by hand with
   ``gto assign``): deliver its version to that stage only, as the person chose.
 
-It also names the champion: the commit of the version in production, which a
-newly registered model is compared with before it is deployed. Run it with
-the project's virtualenv (``make setup``): it needs GTO and the project's own package.
+``compare`` runs ``python -m {{ cookiecutter.package_name }} compare`` against
+the champion, the commit of the version in production: a release or a newly
+registered model that scores worse is not deployed. Run it with the project's
+virtualenv (``make setup``): it needs GTO and the project's own package.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from {{ cookiecutter.package_name }}.data import load_prepared
 from {{ cookiecutter.package_name }}.integrity import LOCK_FILE, md5_in_lock
 
 ARTIFACT = "model"
+PACKAGE = "{{ cookiecutter.package_name }}"
 STAGES = ("staging", "production")
 BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
 
@@ -122,7 +125,6 @@ def plan_tag(ref: str) -> dict[str, str]:
         "version": event.version,
         "stages": stage,
         "assigned": stage,
-        "champion": "",
     }
 
 
@@ -135,7 +137,6 @@ def plan(ref: str) -> dict[str, str]:
     if outputs["version"]:
         outputs["tag"] = f"{ARTIFACT}@{outputs['version']}"
         outputs["commit"] = registered_commit(outputs["version"])
-        outputs.setdefault("champion", champion_commit())
     return outputs
 
 
@@ -147,6 +148,22 @@ def registered_commit(version: str) -> str:
         text=True,
         check=True,
     ).stdout.strip()
+
+
+def compare_with_production() -> int:
+    """Compare this commit's model with production's: the compare command's code."""
+    champion = champion_commit()
+    if not champion:
+        print("No version is in production yet: nothing to compare with.")
+        return 0
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    if champion == head:
+        print("This commit's model is the one in production: nothing to compare.")
+        return 0
+    command = [sys.executable, "-m", PACKAGE, "compare", "--champion", champion]
+    return subprocess.run(command, check=False).returncode
 
 
 def notice(title: str, message: str) -> None:
@@ -172,10 +189,12 @@ def smoke_request() -> dict[str, list[dict[str, float]]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["plan", "request"])
+    parser.add_argument("command", choices=["plan", "compare", "request"])
     args = parser.parse_args(argv)
     if args.command == "plan":
         write_outputs(plan(os.environ.get("GITHUB_REF", "refs/heads/main")))
+    elif args.command == "compare":
+        return compare_with_production()
     else:
         json.dump(smoke_request(), sys.stdout)
         print()
