@@ -41,7 +41,7 @@ demo: setup ## Bake with defaults into a scratch directory, train, commit, push
 	@echo "  cd $(DEMO_PROJECT) && make help"
 
 bench: setup ## Time bakes, the baked pipeline and the baked test suite
-	$(BIN)/python benchmarks/bench.py
+	PYTHONPATH="$(CURDIR)/tests:$(CURDIR)/benchmarks" $(BIN)/python benchmarks/bench.py
 
 clean: ## Remove .venv, caches and the demo
 	rm -rf $(VENV) .cache .pytest_cache $(DEMO_DIR)

@@ -17,9 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from helpers import bake_cli  # noqa: E402
+from helpers import bake_cli
 
 BAKE_GOAL_RATIO = 1.5
 BAKE_REPEATS = 7
@@ -44,7 +42,7 @@ def median_bake_seconds(scratch: Path, hooks: str) -> float:
             result = bake_cli(out, "--accept-hooks", hooks)
 
         times.append(timed(run))
-        assert result.returncode == 0, result.stderr
+        assert result is not None and result.returncode == 0, result and result.stderr
     return statistics.median(times)
 
 

@@ -10,13 +10,10 @@ resident set size: it must not grow with the size of the input, only with
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from helpers import Baked, bake, ensure_baked_venv  # noqa: E402
+from helpers import Baked, bake, ensure_baked_venv
 
 SIZES = (100_000, 1_000_000)
 

@@ -32,9 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from helpers import Baked, bake, ensure_baked_venv  # noqa: E402
+from helpers import Baked, bake, ensure_baked_venv
 
 # The libraries each stage imports (its floor).
 STAGE_IMPORTS = {

@@ -16,7 +16,6 @@ import csv
 import http.client
 import json
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -30,10 +29,8 @@ from typing import Any
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from helpers import Baked, bake, ensure_baked_venv  # noqa: E402
-from servers import LOOPBACK, free_port, stop_process  # noqa: E402
+from helpers import Baked, bake, ensure_baked_venv
+from servers import LOOPBACK, free_port, stop_process
 
 SINGLE_REQUESTS = 2000
 BATCH_REQUESTS = 300
@@ -63,6 +60,12 @@ class ModelServer:
         self.port = free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
         self.process: subprocess.Popen | None = None
+
+    @property
+    def running(self) -> subprocess.Popen:
+        """The server's process, inside the ``with`` block."""
+        assert self.process is not None, "start the server with `with ModelServer(...)`"
+        return self.process
 
     def command(self) -> list[str]:
         """The uvicorn command line (what the Docker image runs, on another port)."""
@@ -139,7 +142,7 @@ class LoadResult:
 def _client(url: str, body: bytes, count: int, deadline: float) -> tuple[list[float], int]:
     """One client: ``count`` POSTs on one keep-alive connection, until ``deadline``."""
     parsed = urllib.parse.urlparse(url)
-    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+    connection = http.client.HTTPConnection(parsed.netloc, timeout=30)
     headers = {"Content-Type": "application/json"}
     latencies: list[float] = []
     errors = 0
@@ -215,7 +218,7 @@ def hostile_bodies(row: dict[str, float], max_body_bytes: int) -> dict[str, tupl
 def send_raw(url: str, body: bytes, chunked: bool) -> int | None:
     """POST ``body`` as it is; the status, or None if the server hung up first."""
     parsed = urllib.parse.urlparse(url)
-    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+    connection = http.client.HTTPConnection(parsed.netloc, timeout=60)
     try:
         headers = {"Content-Type": "application/json"}
         if chunked:  # no Content-Length: http.client sends Transfer-Encoding: chunked
@@ -358,7 +361,7 @@ def main() -> int:
             )
             max_body_bytes = yaml.safe_load(project.read("params.yaml"))["serve"]["max_body_bytes"]
             neighbour = run_bad_neighbour(
-                server.url, server.process.pid, rows[0], max_body_bytes, NEIGHBOUR_SECONDS
+                server.url, server.running.pid, rows[0], max_body_bytes, NEIGHBOUR_SECONDS
             )
         print(f"serving load: {CLIENTS} concurrent clients, keep-alive, one uvicorn worker")
         report("single", single)

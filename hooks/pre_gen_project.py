@@ -18,7 +18,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
 # 2.7 turns `key=no` on the command line into a real boolean (older versions
 # pass the truthy string "no"); 2.2 brought JSON booleans and __prompts__.
 MINIMUM_COOKIECUTTER = (2, 7)
@@ -236,14 +235,10 @@ def validate_github_owner(answers: dict) -> None:
 
 
 def validate_python(answers: dict) -> None:
-    """The oldest supported Python."""
+    """The oldest supported Python: one of cookiecutter.json's _python_versions."""
     version = answers["python_version"]
-    check(
-        version in SUPPORTED_PYTHONS,
-        "python_version",
-        f"must be one of {', '.join(SUPPORTED_PYTHONS)}",
-        version,
-    )
+    supported = answers["_python_versions"]
+    check(version in supported, "python_version", f"must be one of {', '.join(supported)}", version)
 
 
 def leads_out_of_project(path: str, slug: str, root: Path) -> bool:

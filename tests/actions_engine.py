@@ -24,10 +24,11 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from helpers import PRE_COMMIT_HOME, Baked, add_lock_file, uv
+from helpers import CONTEXT, PRE_COMMIT_HOME, Baked, add_lock_file, uv
 from standins.actions import write_actions
 from standins.fake_github import PERSONAL_TOKEN, WORKFLOW_TOKEN, Repository
 
@@ -35,9 +36,19 @@ STANDINS = Path(__file__).resolve().parent / "standins"
 ACT = str(Path(sys.executable).with_name("act"))
 OWNER, NAME = "Acme", "ml-project"  # GitHub keeps the case; image names may not
 REPOSITORY = f"{OWNER}/{NAME}"
-SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
+# A runner has every Python a baked project supports; those installed here are linked.
+SUPPORTED_PYTHONS = tuple(CONTEXT["_python_versions"])
 REAL_HOME = Path.home()
 IDENTITY = ["-c", "user.name=Dev", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false"]
+# The settings of a repository that has set up the S3 remote (OIDC role) and
+# Azure Container Apps, as the docs ask for them.
+AWS_VARS = {"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/dvc", "AWS_REGION": "us-east-1"}
+CONTAINER_APPS_VARS = {
+    "AZURE_CLIENT_ID": "00000000-0000-0000-0000-00000000c1d0",
+    "AZURE_TENANT_ID": "00000000-0000-0000-0000-0000000007e0",
+    "AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000005b50",
+    "CONTAINER_APPS_RESOURCE_GROUP": "ml-serving",
+}
 __all__ = ["GitHubRepository", "JobResult", "Run", "PERSONAL_TOKEN", "REPOSITORY", "WORKFLOW_TOKEN"]
 
 
@@ -224,7 +235,7 @@ class GitHubRepository:
 
     def payload(self, event: str, sha: str, **extra) -> dict:
         """A real event payload (the fields the workflows and act read)."""
-        base = {
+        base: dict[str, Any] = {
             "repository": self.repository_payload(),
             "sender": {"login": extra.pop("actor", "dev")},
         }

@@ -23,6 +23,7 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -58,7 +59,14 @@ def evaluate(expression: str, variables: dict, parameters: dict, status: str = "
     )  # noqa: S307
 
 
-def expand(node: object, variables: dict, parameters: dict) -> object:
+def template_expression(key: str) -> str:
+    """The expression of an insertion key such as ``${{ if eq(a, b) }}``."""
+    found = TEMPLATE.fullmatch(key)
+    assert found, f"not a template expression: {key}"
+    return found.group(1)
+
+
+def expand(node: Any, variables: dict[str, Any], parameters: dict[str, Any]) -> Any:
     """Resolve ``${{ }}`` insertions and values, as Azure does when it compiles a run."""
     if isinstance(node, list):
         out: list = []
@@ -67,7 +75,7 @@ def expand(node: object, variables: dict, parameters: dict) -> object:
             if isinstance(item, dict) and len(item) == 1:
                 ((key, value),) = item.items()
                 if isinstance(key, str) and key.startswith("${{"):
-                    inner = TEMPLATE.fullmatch(key).group(1)
+                    inner = template_expression(key)
                     if inner == "else":
                         chosen = not taken
                     else:
@@ -83,7 +91,7 @@ def expand(node: object, variables: dict, parameters: dict) -> object:
         taken = False
         for key, value in node.items():
             if isinstance(key, str) and key.startswith("${{"):
-                inner = TEMPLATE.fullmatch(key).group(1)
+                inner = template_expression(key)
                 chosen = (
                     (not taken)
                     if inner == "else"
@@ -196,7 +204,9 @@ class Agent:
             if command == "task.prependpath":
                 self.path.insert(0, value)
             elif command == "task.setvariable":
-                variable = re.search(r"variable=([^;]+)", properties).group(1)
+                named = re.search(r"variable=([^;]+)", properties)
+                assert named, f"task.setvariable without a variable: {line}"
+                variable = named.group(1)
                 self.variables[variable] = value
             elif command == "task.logissue" and "type=warning" in properties:
                 self.warnings.append(value)

@@ -16,6 +16,9 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from _pytest.mark import ParameterSet
 
 from cookiecutter.main import cookiecutter
 
@@ -89,6 +92,13 @@ def combinations(ci_platform: str = "github") -> list[dict]:
     return combos
 
 
+def answers_of(param: ParameterSet) -> dict[str, Any]:
+    """The answers of one ``pytest.param(answers, id=...)``."""
+    answers = param.values[0]
+    assert isinstance(answers, dict)
+    return answers
+
+
 def combination_id(answers: dict) -> str:
     """A short readable id for a combination."""
     return "-".join(str(answers[k]).lower() for k in sorted(answers))
@@ -96,7 +106,15 @@ def combination_id(answers: dict) -> str:
 
 # Set by the test run itself (the outer virtualenv, `make test`'s own make):
 # a user running the baked project's commands in a shell has none of them.
-OUTER_VARIABLES = {"VIRTUAL_ENV", "PYTHONHOME", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES"}
+OUTER_VARIABLES = {
+    "VIRTUAL_ENV",
+    "PYTHONHOME",
+    "PYTHONPATH",
+    "MAKEFLAGS",
+    "MAKELEVEL",
+    "MFLAGS",
+    "MAKEOVERRIDES",
+}
 
 
 def clean_env(extra: dict | None = None) -> dict:
@@ -177,7 +195,7 @@ class Baked:
 
 
 def bake(
-    output_dir: Path, template: Path = TEMPLATE_DIR, venv: Path | None = None, **answers
+    output_dir: Path, *, template: Path = TEMPLATE_DIR, venv: Path | None = None, **answers: Any
 ) -> Baked:
     """Bake the template with ``answers`` (no prompts) through cookiecutter's API."""
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,8 @@
   a user would run MinIO.
 * :class:`JSONServer`: canned JSON answers by method and path, over HTTPS with a
   throwaway self-signed certificate for 127.0.0.1 (a deployed app's address,
-  trusted through ``SSL_CERT_FILE``) or plain HTTP (a REST API stand-in).
+  trusted through ``SSL_CERT_FILE``) or plain HTTP (a REST API stand-in);
+  :class:`ServingApp` gives it the answers of a deployed model server.
 * :class:`SSHServer`: a real OpenSSH ``sshd`` with its own throwaway host key,
   client key, port and configuration file; nothing of the machine's own sshd
   setup is used or changed.
@@ -44,20 +45,26 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def program(process: subprocess.Popen[bytes]) -> str:
+    """The program a process runs (its first argument)."""
+    args = process.args
+    return str(args[0] if isinstance(args, (list, tuple)) else args)
+
+
 def wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
     """Return once ``port`` accepts connections; fail with the server's log if it died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
-                f"{process.args[0]} exited {process.returncode}:\n{log.read_text()[-3000:]}"
+                f"{program(process)} exited {process.returncode}:\n{log.read_text()[-3000:]}"
             )
         try:
             with socket.create_connection((LOOPBACK, port), timeout=1):
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"{process.args[0]} did not listen on {port}:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"{program(process)} did not listen on {port}:\n{log.read_text()[-3000:]}")
 
 
 def stop_process(process: subprocess.Popen) -> None:
@@ -341,3 +348,18 @@ class SSHServer:
             stop_process(self._process)
         if self._shared is not None:
             shutil.rmtree(self._shared, ignore_errors=True)
+
+
+class ServingApp:
+    """A deployed model server's answers, for a :class:`JSONServer`: ``/health``
+    with the SHA-256 of the model it is told to serve, and ``/predict``."""
+
+    def __init__(self, sha256: str = "") -> None:
+        self.sha256 = sha256
+
+    def __call__(self, method: str, path: str, body: object) -> tuple[int, dict]:
+        if path == "/health":
+            return 200, {"status": "ok", "model": {"sha256": self.sha256}, "metrics": {}}
+        instances = body.get("instances", []) if isinstance(body, dict) else []
+        predictions = [{"prediction": 1, "probability": 0.9} for _ in instances]
+        return 200, {"model_version": self.sha256[:12], "predictions": predictions}

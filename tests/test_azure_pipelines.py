@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -248,7 +249,7 @@ def azure_scripts(node: object) -> list[tuple[str, str]]:
 
 
 def test_every_azure_step_runs_the_same_command_as_its_github_twin(tmp_path: Path) -> None:
-    answers = {"dvc_remote": "azure", "deploy_target": "azure-container-apps"}
+    answers: dict[str, Any] = {"dvc_remote": "azure", "deploy_target": "azure-container-apps"}
     github = bake(tmp_path / "github", **answers).path
     azure = bake(tmp_path / "azure", ci_platform="azure-pipelines", **answers).path
     checked = set()
@@ -355,7 +356,7 @@ def test_ci_and_release_steps_run_in_order_in_a_baked_clone(tmp_path: Path) -> N
     compiled = compile_pipeline(project, "azure-pipelines.yml")
     threads: list = []
 
-    def devops(method: str, path: str, body: object) -> tuple[int, object]:
+    def devops(method: str, path: str, body: Any) -> tuple[int, object]:
         if method == "GET":
             return 200, {"value": threads, "count": len(threads)}
         if method == "POST":
@@ -401,7 +402,8 @@ def test_ci_and_release_steps_run_in_order_in_a_baked_clone(tmp_path: Path) -> N
             "pullRequests/5/threads?api-version=7.1"
         )
         assert post[3]["Authorization"] == "Bearer job-token"
-        assert post[2]["comments"][0]["content"].startswith("<!-- pipeline-report -->\n## Pipeline")
+        body: Any = post[2]
+        assert body["comments"][0]["content"].startswith("<!-- pipeline-report -->\n## Pipeline")
         # A second run updates the same thread.
         agent.run_job(
             [s for s in jobs(compiled)["pipeline"] if "thread" in s.get("displayName", "")]

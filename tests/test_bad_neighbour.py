@@ -10,17 +10,12 @@ bench`` prints the same figures.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from helpers import TEMPLATE_DIR, Baked, bake
-
-sys.path.insert(0, str(TEMPLATE_DIR / "benchmarks"))
-
-from bench_serving import (  # noqa: E402
+from bench_serving import (
     HEALTH_P99_BOUND,
     MEMORY_BOUND_MB,
     NEIGHBOUR_SECONDS,
@@ -30,6 +25,7 @@ from bench_serving import (  # noqa: E402
     run_bad_neighbour,
     run_load,
 )
+from helpers import Baked, bake
 
 pytestmark = pytest.mark.slow
 
@@ -49,10 +45,10 @@ def test_health_stays_fast_and_memory_returns_while_a_client_misbehaves(
     with ModelServer(trained, tmp_path / "uvicorn.log") as server:
         run_load(f"{server.url}/predict", {"instances": rows[:1]}, requests=50)  # warm-up
         result = run_bad_neighbour(
-            server.url, server.process.pid, rows[0], limit, NEIGHBOUR_SECONDS
+            server.url, server.running.pid, rows[0], limit, NEIGHBOUR_SECONDS
         )
         report_neighbour(result)
-        assert server.process.poll() is None
+        assert server.running.poll() is None
         after = run_load(f"{server.url}/predict", {"instances": rows[:1]}, requests=50)
     log = server.log.read_text()
 

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Baked, assert_pytest_passed, bake, combination_id, combinations
+from helpers import (
+    Baked,
+    answers_of,
+    assert_pytest_passed,
+    bake,
+    combination_id,
+    combinations,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +36,7 @@ def test_linters_pass_and_change_nothing_and_docs_build(
     assert (project.path / "site" / "api" / "index.html").is_file()
 
 
-@pytest.mark.parametrize("answers", [p for p in COMBINATIONS if p.values[0]["serving"] is False])
+@pytest.mark.parametrize("answers", [p for p in COMBINATIONS if answers_of(p)["serving"] is False])
 def test_baked_tests_pass_without_serving(tmp_path: Path, baked_venv: Path, answers: dict) -> None:
     project: Baked = bake(tmp_path, venv=baked_venv, **answers)
     result = project.make("test")

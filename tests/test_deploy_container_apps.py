@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from actions_engine import GitHubRepository
+from actions_engine import CONTAINER_APPS_VARS, GitHubRepository
 from helpers import bake
 from servers import JSONServer
 
@@ -23,12 +23,6 @@ pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
 VERSION_IMAGE = "ghcr.io/acme/ml-project:1.2.0"
-SETTINGS = {
-    "AZURE_CLIENT_ID": "00000000-0000-0000-0000-00000000c1d0",
-    "AZURE_TENANT_ID": "00000000-0000-0000-0000-0000000007e0",
-    "AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000005b50",
-    "CONTAINER_APPS_RESOURCE_GROUP": "ml-serving",
-}
 HEALTHY = {"status": "ok", "package_version": "1.2.0", "model": {}, "metrics": {}}
 
 
@@ -93,7 +87,7 @@ def test_deploy_by_hand_skips_then_deploys_and_smoke_tests(
     ), run.describe()
     assert "container_apps" not in repo.cloud()
 
-    repo.vars.update(SETTINGS)
+    repo.vars.update(CONTAINER_APPS_VARS)
     with JSONServer(lambda method, path, body: (200, HEALTHY), tls_dir=tmp_path / "tls") as app:
         add_app(repo, "ml-project-staging", app.address)
         run = repo.run(
@@ -109,7 +103,7 @@ def test_deploy_by_hand_skips_then_deploys_and_smoke_tests(
 
 def test_a_failing_smoke_test_fails_the_deploy(repo: GitHubRepository, tmp_path: Path) -> None:
     """The new revision answers 503: the job fails (production would not follow)."""
-    repo.vars.update(SETTINGS)
+    repo.vars.update(CONTAINER_APPS_VARS)
     broken = {"detail": "model not loaded"}
     with JSONServer(lambda method, path, body: (503, broken), tls_dir=tmp_path / "tls") as app:
         add_app(repo, "ml-project", app.address)
@@ -124,7 +118,7 @@ def test_a_failing_smoke_test_fails_the_deploy(repo: GitHubRepository, tmp_path:
 
 
 def test_a_missing_app_is_azure_s_refusal(repo: GitHubRepository) -> None:
-    repo.vars.update({**SETTINGS, "CONTAINER_APP": "no-such-app"})
+    repo.vars.update({**CONTAINER_APPS_VARS, "CONTAINER_APP": "no-such-app"})
     run = repo.run(
         "publish.yml", "workflow_dispatch", inputs={"version": "v1.2.0", "environment": "staging"}
     )

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,8 +103,10 @@ def site(
 
 
 @pytest.fixture(scope="module")
-def browser() -> Browser:
-    with Browser(chromium_executable()) as chromium:
+def browser() -> Iterator[Browser]:
+    executable = chromium_executable()
+    assert executable, "the module is skipped without Chromium"
+    with Browser(executable) as chromium:
         yield chromium
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import subprocess
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from helpers import Baked, bake, bake_cli
 
-TRICKY = {
+TRICKY: dict[str, Any] = {
     "project_name": "Zoë's Café: 数据项目 \\ v2 & co",
     "description": "Predicts things: 'fast' & safe — C:\\data\\raw; naïve café, 数据",
     "author_name": "Zoë O'Brien \\ Ñúñez",

@@ -26,9 +26,11 @@ def git_status(project: Baked) -> str:
     return project.run("git", "status", "--porcelain", "--untracked-files=all").stdout
 
 
-def test_pre_commit_passes_and_changes_nothing(project: Baked) -> None:
+def test_lint_passes_and_changes_nothing(project: Baked) -> None:
+    """`make lint`: every pre-commit hook, then mypy at its strictest."""
     before = git_status(project)
-    project.make("lint")
+    result = project.make("lint")
+    assert "Success: no issues found" in result.stdout, result.stdout
     assert git_status(project) == before == ""
 
 
@@ -103,7 +105,7 @@ def test_make_setup_without_uv_bootstraps_it_and_locks(tmp_path: Path) -> None:
     assert "created uv.lock" in result.stdout and "commit it" in result.stdout
     venv_python = project.path / ".venv" / "bin" / "python"
     project.run(str(venv_python), "-m", project.package, "--help")
-    for tool in ("dvc", "pytest", "pre-commit", "mkdocs", "black", "flake8", "uv"):
+    for tool in ("dvc", "pytest", "pre-commit", "mkdocs", "black", "flake8", "mypy", "uv"):
         assert (project.path / ".venv" / "bin" / tool).exists(), tool
     assert (project.path / ".git" / "hooks" / "pre-commit").exists()
     # The environment is exactly the lock: uv finds nothing to change.

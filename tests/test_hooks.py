@@ -36,6 +36,7 @@ def load_hook(name: str, context: dict, tmp_path: Path) -> ModuleType:
     rendered = tmp_path / f"rendered_{name}.py"
     rendered.write_text(env.from_string(source).render(cookiecutter=context))
     spec = importlib.util.spec_from_file_location(f"rendered_{name}", rendered)
+    assert spec is not None and spec.loader is not None, rendered
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -95,7 +96,7 @@ def test_defaults_are_valid(pre: ModuleType) -> None:
             "dvc_read_remote_url",
         ),
         ({"serving": "yes"}, "serving"),
-        # Issue 10: full-string matching, clashes, stricter emails, lengths, URLs.
+        # Whole-string matching, name clashes, strict emails, lengths, URLs.
         ({"project_slug": "ok\n"}, "project_slug"),
         ({"package_name": "pkg\n"}, "package_name"),
         ({"github_owner": "org\n"}, "github_owner"),

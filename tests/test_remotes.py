@@ -27,6 +27,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -378,7 +379,7 @@ def test_dev_extra_installs_exactly_the_plugins_the_remotes_need(
     extras, unconditional = dvc_extras(baked_venv)
     # http(s) remotes need no extra: dvc-http is one of DVC's own requirements.
     assert any(req.startswith("dvc-http") for req in unconditional), unconditional
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"dvc_remote": "local"}, "dvc"),
         ({"dvc_remote": "http"}, "dvc"),
         ({"dvc_remote": "none"}, "dvc"),

@@ -28,16 +28,15 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from helpers import TEMPLATE_DIR, Baked, add_lock_file, bake, clean_env, uv
+from helpers import Baked, add_lock_file, bake, clean_env, uv
 from servers import LOOPBACK, free_port, stop_process
 
-sys.path.insert(0, str(TEMPLATE_DIR / "benchmarks"))
-
-from bench_serving import (  # noqa: E402
+from bench_serving import (
     ModelServer,
     prepared_rows,
     run_load,
@@ -66,7 +65,7 @@ SERVING_FILES = (
 @pytest.fixture(scope="module")
 def bakes(tmp_path_factory: pytest.TempPathFactory, baked_venv: Path) -> dict[str, Baked]:
     """One bake per deployment target (each on another Python), and one without serving."""
-    answers = {
+    answers: dict[str, dict[str, Any]] = {
         "none": {},
         "fly": {"deploy_target": "fly", "python_version": "3.12"},
         "cloud-run": {"deploy_target": "cloud-run", "python_version": "3.13"},

@@ -20,8 +20,14 @@ def tool(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def test_own_code_is_black_and_flake8_clean() -> None:
-    for command in ([tool("black"), "--check", "--quiet", *OWN_CODE], [tool("flake8"), *OWN_CODE]):
+def test_own_code_is_black_flake8_and_mypy_clean() -> None:
+    """mypy reads its files and settings from pyproject.toml (bodies of
+    unannotated functions checked too)."""
+    for command in (
+        [tool("black"), "--check", "--quiet", *OWN_CODE],
+        [tool("flake8"), *OWN_CODE],
+        [tool("mypy")],
+    ):
         result = subprocess.run(command, cwd=TEMPLATE_DIR, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
 

@@ -43,7 +43,7 @@ REFUSED = [
     ),
     ({"dvc_read_remote_url": "/some/dir"}, "dvc_read_remote_url", "URL"),
     ({"serving": "false", "deploy_target": "fly"}, "deploy_target", "none when serving is false"),
-    # Issue 16: Azure Pipelines, and Azure Container Apps as a deploy target.
+    # Azure Pipelines, and Azure Container Apps as a deploy target.
     (
         {"serving": "false", "deploy_target": "azure-container-apps"},
         "deploy_target",
@@ -54,7 +54,7 @@ REFUSED = [
         "deploy_target",
         "none or azure-container-apps when ci_platform is azure-pipelines",
     ),
-    # Issue 10: a trailing newline, names that shadow a dependency, emails that
+    # A trailing newline, names that shadow a dependency, emails that
     # break at build time, a name too long for the file system, a local remote
     # inside the project, credentials in a query string.
     ({"github_owner": "org\n"}, "github_owner", "GitHub user"),

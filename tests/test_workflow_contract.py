@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 COMBINATIONS = combinations()
 DEFAULT = COMBINATIONS[0]
 # The first combination of each (serving, deploy_target): publish.yml differs by them.
-PUBLISHING = {}
+PUBLISHING: dict[tuple[bool, str], dict] = {}
 for _answers in COMBINATIONS:
     PUBLISHING.setdefault((_answers["serving"], _answers["deploy_target"]), _answers)
 

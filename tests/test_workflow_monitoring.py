@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from actions_engine import GitHubRepository
+from actions_engine import AWS_VARS, GitHubRepository
 from helpers import Baked, bake
 from servers import S3Server
 
@@ -25,7 +25,6 @@ pytestmark = pytest.mark.slow
 
 BUCKET = "ml-project-dvc"
 SHIFTED = "mean_radius"
-AWS_VARS = {"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/dvc", "AWS_REGION": "us-east-1"}
 
 
 def write_drifted_input(project: Baked) -> None:

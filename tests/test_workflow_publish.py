@@ -5,6 +5,7 @@ and redeploys or rollbacks of a released version by hand.
 
 from __future__ import annotations
 
+import json
 import tarfile
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from actions_engine import GitHubRepository
 from helpers import Baked, bake, uv
+from servers import JSONServer
 
 pytestmark = pytest.mark.slow
 
@@ -40,45 +42,61 @@ def released(project: Baked, root: Path, tag: str = "v1.2.0") -> GitHubRepositor
     return repo
 
 
+def healthy(method: str, path: str, body: object) -> tuple[int, dict]:
+    """A deployed app that answers its smoke test."""
+    return 200, {"status": "ok", "model": {}, "metrics": {}}
+
+
 def test_a_configured_fly_release_deploys_staging_then_production(tmp_path: Path) -> None:
     project = bake(tmp_path / "bake", deploy_target="fly")
     repo = released(project, tmp_path / "github")
     repo.secrets["FLY_API_TOKEN"] = FLY_TOKEN
 
-    run = repo.run("publish.yml", "push", ref="refs/tags/v1.2.0")
-    assert run.returncode == 0, run.describe()
-    assets = repo.github["releases"]["v1.2.0"]["assets"]
-    assert {"ml_project-1.2.0-py3-none-any.whl", "ml_project-1.2.0.tar.gz"} <= set(assets)
-    assert {"model.joblib", "metrics.json", "model-card.md", "uv.lock"} <= set(assets)
-    cloud = repo.cloud()
-    (digest,) = cloud["digests"]
-    assert digest.startswith("ghcr.io/acme/ml-project@sha256:")
-    assert {"ghcr.io/acme/ml-project:1.2.0", "ghcr.io/acme/ml-project:1.2"} <= set(cloud["images"])
-    # The apps did not exist: the first deploy created them, then deployed the digest.
-    apps = cloud["fly_apps"]
-    assert {name: app["image"] for name, app in apps.items()} == {
-        "ml-project-staging": digest,
-        "ml-project": digest,
-    }
+    with JSONServer(healthy, tls_dir=tmp_path / "tls") as app:
+        # Both apps' addresses lead to the server (flyctl status --json: Hostname).
+        hostnames = {name: app.address for name in ("ml-project-staging", "ml-project")}
+        cloud = {**repo.cloud(), "fly_hostnames": hostnames}
+        repo.state_dir.joinpath("cloud.json").write_text(json.dumps(cloud))
+        env = {"SSL_CERT_FILE": str(app.cert)}
+        run = repo.run("publish.yml", "push", ref="refs/tags/v1.2.0", env=env)
+        assert run.returncode == 0, run.describe()
+        smoke_tests = [r for r in app.requests if r[:2] == ("GET", "/health")]
+        assert len(smoke_tests) == 2, app.requests
+        assets = repo.github["releases"]["v1.2.0"]["assets"]
+        assert {"ml_project-1.2.0-py3-none-any.whl", "ml_project-1.2.0.tar.gz"} <= set(assets)
+        assert {"model.joblib", "metrics.json", "model-card.md", "uv.lock"} <= set(assets)
+        cloud = repo.cloud()
+        (digest,) = cloud["digests"]
+        assert digest.startswith("ghcr.io/acme/ml-project@sha256:")
+        assert {"ghcr.io/acme/ml-project:1.2.0", "ghcr.io/acme/ml-project:1.2"} <= set(
+            cloud["images"]
+        )
+        # The apps did not exist: the first deploy created them, then deployed the digest.
+        apps = cloud["fly_apps"]
+        assert {name: app["image"] for name, app in apps.items()} == {
+            "ml-project-staging": digest,
+            "ml-project": digest,
+        }
 
-    # The same tag again (a release published in the web UI pushes it too): nothing twice.
-    run = repo.run("publish.yml", "release", ref="refs/tags/v1.2.0", tag="v1.2.0")
-    assert run.returncode == 0, run.describe()
-    assert run["gate"].result == "skipped" and run["deploy-staging"].result == "skipped"
-    assert any("Run this workflow by hand" in n for n in run["check"].notices)
+        # The same tag again (a release published in the web UI pushes it too): nothing twice.
+        run = repo.run("publish.yml", "release", ref="refs/tags/v1.2.0", tag="v1.2.0", env=env)
+        assert run.returncode == 0, run.describe()
+        assert run["gate"].result == "skipped" and run["deploy-staging"].result == "skipped"
+        assert any("Run this workflow by hand" in n for n in run["check"].notices)
 
-    # A rollback by hand: production gets the image of the release named.
-    run = repo.run(
-        "publish.yml",
-        "workflow_dispatch",
-        inputs={"version": "v1.2.0", "environment": "production"},
-    )
-    assert run.returncode == 0, run.describe()
-    assert (run["deploy-staging"].result, run["deploy-production"].result) == (
-        "skipped",
-        "success",
-    )
-    assert repo.cloud()["fly_apps"]["ml-project"]["image"] == "ghcr.io/acme/ml-project:1.2.0"
+        # A rollback by hand: production gets the image of the release named.
+        run = repo.run(
+            "publish.yml",
+            "workflow_dispatch",
+            inputs={"version": "v1.2.0", "environment": "production"},
+            env=env,
+        )
+        assert run.returncode == 0, run.describe()
+        assert (run["deploy-staging"].result, run["deploy-production"].result) == (
+            "skipped",
+            "success",
+        )
+        assert repo.cloud()["fly_apps"]["ml-project"]["image"] == "ghcr.io/acme/ml-project:1.2.0"
 
 
 def test_cloud_run_deploys_by_hand_once_configured(tmp_path: Path) -> None:
@@ -104,6 +122,12 @@ def test_cloud_run_deploys_by_hand_once_configured(tmp_path: Path) -> None:
         GCP_SERVICE_ACCOUNT="deploy@project.iam.gserviceaccount.com",
         CLOUD_RUN_REGION="europe-west1",
     )
-    run = repo.run("publish.yml", "workflow_dispatch", inputs=inputs)
-    assert run.returncode == 0, run.describe()
+    with JSONServer(healthy, tls_dir=tmp_path / "tls") as app:
+        cloud = repo.cloud()
+        cloud["cloud_run_urls"] = {"ml-project-staging": f"https://{app.address}"}
+        repo.state_dir.joinpath("cloud.json").write_text(json.dumps(cloud))
+        env = {"SSL_CERT_FILE": str(app.cert)}
+        run = repo.run("publish.yml", "workflow_dispatch", inputs=inputs, env=env)
+        assert run.returncode == 0, run.describe()
+        assert run["deploy-staging"].said("Smoke test passed"), run.describe()
     assert repo.cloud()["cloud_run"] == {"ml-project-staging": "ghcr.io/acme/ml-project:1.2.0"}

@@ -1,12 +1,12 @@
 """The model registry and delivery on promotion, in act (deploy-model.yml).
 
-A push to main with a new model registers it with GTO (``model@vX.Y.Z``), the
-model is pulled from the DVC remote (moto's S3 on 127.0.0.1), checked and
-compared with production, built into the image, deployed to staging,
-smoke-tested there (health, one prediction, the model's SHA-256), deployed to
-production, and each stage is recorded as a registry tag. A worse model and a
-failed smoke test stop the delivery. A new repository without the remote's
-settings gets notices that name them.
+The way from a merged model to production, smoke tests included, runs in
+test_workflow_training.py. Here: a model worse than production's is
+registered but not deployed, a revision that serves another model fails its
+smoke test and stops production, a new repository without a model or without
+the remote's settings gets notices that name what is missing, and a release
+is compared with production and versioned by its v* tag alone. The DVC remote
+is moto's S3 on 127.0.0.1, both container apps one server on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -14,24 +14,18 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from actions_engine import IDENTITY, GitHubRepository
+from actions_engine import AWS_VARS, CONTAINER_APPS_VARS, IDENTITY, GitHubRepository
 from helpers import Baked, bake
-from servers import JSONServer, S3Server
+from servers import JSONServer, S3Server, ServingApp
 
 pytestmark = pytest.mark.slow
 
 BUCKET = "ml-project-dvc"
-AWS = {"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/dvc", "AWS_REGION": "us-east-1"}
-AZURE = {
-    "AZURE_CLIENT_ID": "00000000-0000-0000-0000-00000000c1d0",
-    "AZURE_TENANT_ID": "00000000-0000-0000-0000-0000000007e0",
-    "AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000005b50",
-    "CONTAINER_APPS_RESOURCE_GROUP": "ml-serving",
-}
 
 
 def registry_tags(repo: GitHubRepository) -> list[str]:
@@ -57,97 +51,64 @@ def train(project: Baked, s3: S3Server, message: str, C: float | None = None) ->
     return hashlib.sha256((project.path / "models/model.joblib").read_bytes()).hexdigest()
 
 
-class App:
-    """Both container apps' revisions, as one server on 127.0.0.1: it answers
-    for the model it is told to serve."""
-
-    def __init__(self) -> None:
-        self.sha256 = ""
-
-    def __call__(self, method: str, path: str, body: object) -> tuple[int, dict]:
-        if path == "/health":
-            return 200, {"status": "ok", "model": {"sha256": self.sha256}, "metrics": {}}
-        instances = body.get("instances", []) if isinstance(body, dict) else []
-        predictions = [{"prediction": 1, "probability": 0.9} for _ in instances]
-        return 200, {"model_version": self.sha256[:12], "predictions": predictions}
+def gto(project: Baked, repo: GitHubRepository, *args: str) -> None:
+    """A person's `gto` command, its new tags pushed."""
+    project.run("gto", *args)
+    project.run("git", "push", "-q", str(repo.origin), "refs/tags/model*:refs/tags/model*")
 
 
-def test_a_new_model_on_main_goes_to_staging_then_production(
+def test_a_worse_model_or_a_wrong_revision_never_reaches_production(
     tmp_path: Path, baked_venv: Path
 ) -> None:
     project = bake(
-        tmp_path / "bake",
-        dvc_remote="s3",
-        deploy_target="azure-container-apps",
-        venv=baked_venv,
+        tmp_path / "bake", dvc_remote="s3", deploy_target="azure-container-apps", venv=baked_venv
     )
-    app = App()
+    for key, value in (("user.name", "Dev"), ("user.email", "dev@example.com")):
+        project.run("git", "config", key, value)
+    app = ServingApp()
     with S3Server(tmp_path / "moto") as s3, JSONServer(app, tls_dir=tmp_path / "tls") as server:
         s3.create_bucket(BUCKET)
         project.run("dvc", "remote", "modify", "storage", "endpointurl", s3.url)
         repo = GitHubRepository(project, tmp_path / "github")
-        repo.vars.update({**AWS, **AZURE})
+        repo.vars.update({**AWS_VARS, **CONTAINER_APPS_VARS})
         apps = {
             name: {"resource_group": "ml-serving", "fqdn": server.address}
             for name in ("ml-project-staging", "ml-project")
         }
-        (repo.state_dir / "cloud.json").write_text(json.dumps({"container_apps": apps}))
+        repo.state_dir.joinpath("cloud.json").write_text(json.dumps({"container_apps": apps}))
         env = {"SSL_CERT_FILE": str(server.cert), "SMOKE_TEST_TIMEOUT": "3"}
-
-        # The first model lands on main: registered, staged, smoke-tested, in production.
+        # v0.0.1 is in production (registered and promoted by hand).
         first = train(project, s3, "Train the first model")
         repo.push("main")
-        app.sha256 = first
-        run = repo.run("deploy-model.yml", "push", env=env)
-        assert run.returncode == 0, run.describe()
-        # GTO numbers the stage tags of an artifact in one sequence.
-        assert registry_tags(repo) == ["model#production#2", "model#staging#1", "model@v0.0.1"]
-        cloud = repo.cloud()
-        (image,) = cloud["container_apps"]["ml-project"]["revisions"]
-        assert cloud["container_apps"]["ml-project-staging"]["revisions"] == [image]
-        digest = image.split("@")[1]
-        # The image holds exactly the registered model, pulled, not retrained.
-        assert cloud["image_models"][digest] == first
-        assert "ghcr.io/acme/ml-project:model-v0.0.1" in cloud["images"]
-        assert run["deploy-staging"].said("Smoke test passed"), run.describe()
-        assert run["deploy-staging"].said(f"serving model {first[:12]}, and /predict answered")
-        predictions = [body for method, path, body, _ in server.requests if path == "/predict"]
-        assert predictions and len(predictions[0]["instances"]) == 1
-        assert "No other model is in production" in "\n".join(run["model"].output)
+        gto(project, repo, "register", "model")
+        gto(project, repo, "assign", "model", "--version", "v0.0.1", "--stage", "production")
 
-        # A worse model: registered, but compared with production it stops there.
+        # A worse model lands on main: registered, compared with production, stopped.
         train(project, s3, "Train a much simpler model", C=0.002)
         repo.push("main")
         run = repo.run("deploy-model.yml", "push", env=env)
         assert run.returncode != 0 and run["model"].result == "failure", run.describe()
-        assert any("lower than the one in production" in e for e in run["model"].errors)
-        assert run["deploy-staging"].result == "skipped"
-        assert registry_tags(repo) == [
-            "model#production#2",
-            "model#staging#1",
-            "model@v0.0.1",
-            "model@v0.0.2",
-        ]
-        assert repo.cloud()["container_apps"]["ml-project"]["revisions"] == [image]
-
-        # A person promotes v0.0.1 to staging again, but the new revision
-        # serves another model: the smoke test fails and says which.
-        app.sha256 = "0" * 64
-        tag = "model#staging#3"
-        project.run("git", "fetch", "-q", "--tags", str(repo.origin))
-        for key, value in (("user.name", "Dev"), ("user.email", "dev@example.com")):
-            project.run("git", "config", key, value)
-        # Already in staging: --force records the promotion again.
-        project.run(
-            "gto", "assign", "model", "--version", "v0.0.1", "--stage", "staging", "--force"
+        assert any(
+            "lower than the one in production" in e for e in run["model"].errors
+        ), run.describe()
+        assert run["model"].said("WORSE")
+        assert run["image"].result == "skipped" and run["deploy-staging"].result == "skipped"
+        assert registry_tags(repo) == ["model#production#1", "model@v0.0.1", "model@v0.0.2"]
+        assert "container_apps" not in repo.cloud() or not any(
+            a.get("revisions") for a in repo.cloud()["container_apps"].values()
         )
-        project.run("git", "push", "-q", str(repo.origin), f"refs/tags/{tag}")
+
+        # A person promotes v0.0.1 to staging, but the new revision serves
+        # another model: the smoke test fails, says which, and nothing is recorded.
+        app.sha256 = "0" * 64
+        gto(project, repo, "assign", "model", "--version", "v0.0.1", "--stage", "staging")
+        (tag,) = [t for t in registry_tags(repo) if t.startswith("model#staging#")]
         commit = repo.git_origin("rev-parse", f"refs/tags/{tag}^{{commit}}")
         run = repo.run("deploy-model.yml", "push", ref=f"refs/tags/{tag}", sha=commit, env=env)
         assert run.returncode != 0 and run["deploy-staging"].result == "failure", run.describe()
         assert run["deploy-staging"].said(f"serves the model with SHA-256 {'0' * 64}, not {first}")
         assert run["deploy-production"].result == "skipped"
-        assert not [t for t in registry_tags(repo) if t.startswith("model#production#")][1:]
+        assert [t for t in registry_tags(repo) if "#" in t] == ["model#production#1", tag]
 
 
 def test_without_a_model_or_the_remote_the_run_says_what_is_missing(
@@ -177,7 +138,7 @@ def test_without_a_model_or_the_remote_the_run_says_what_is_missing(
 
         # Set up, the version's tag pushed again: with serving off the model
         # and its metrics are the run's artifact.
-        repo.vars.update(AWS)
+        repo.vars.update(AWS_VARS)
         run = repo.run(
             "deploy-model.yml",
             "push",
@@ -225,3 +186,71 @@ def test_a_release_is_compared_with_production_and_versioned_by_v_tags_only(
     gate = yaml.safe_load(project.read(".github/workflows/publish.yml"))["jobs"]["gate"]
     assert gate["steps"][0]["with"]["fetch-depth"] == 0
     assert any("python tools/registry.py compare" in s.get("run", "") for s in gate["steps"])
+
+
+# What each deploy target needs on GitHub's side, and where its app's address
+# is looked up (set to the server on 127.0.0.1).
+TARGET_SETTINGS: dict[str, dict[str, Any]] = {
+    "fly": {"secrets": {"FLY_API_TOKEN": "fly-deploy-token"}, "address": "fly_hostnames"},
+    "cloud-run": {
+        "vars": {
+            "GCP_WORKLOAD_IDENTITY_PROVIDER": "projects/1/locations/global/"
+            "workloadIdentityPools/ci/providers/github",
+            "GCP_SERVICE_ACCOUNT": "deploy@project.iam.gserviceaccount.com",
+            "CLOUD_RUN_REGION": "europe-west1",
+        },
+        "address": "cloud_run_urls",
+    },
+    "none": {},
+}
+
+
+@pytest.mark.parametrize("target", list(TARGET_SETTINGS))
+def test_every_deploy_target_delivers_a_promoted_version(
+    tmp_path: Path, baked_venv: Path, target: str
+) -> None:
+    """A person promotes v0.0.1 to production: that model's image is built and,
+    with a deploy target, deployed and smoke-tested there (staging is not touched)."""
+    project = bake(tmp_path / "bake", dvc_remote="s3", deploy_target=target, venv=baked_venv)
+    for key, value in (("user.name", "Dev"), ("user.email", "dev@example.com")):
+        project.run("git", "config", key, value)
+    settings = TARGET_SETTINGS[target]
+    app = ServingApp()
+    with S3Server(tmp_path / "moto") as s3, JSONServer(app, tls_dir=tmp_path / "tls") as server:
+        s3.create_bucket(BUCKET)
+        project.run("dvc", "remote", "modify", "storage", "endpointurl", s3.url)
+        repo = GitHubRepository(project, tmp_path / "github")
+        repo.vars.update({**AWS_VARS, **settings.get("vars", {})})
+        repo.secrets.update(settings.get("secrets", {}))
+        sha256 = train(project, s3, "Train the first model")
+        repo.push("main")
+        app.sha256 = sha256
+        if "address" in settings:
+            address = server.address if target == "fly" else f"https://{server.address}"
+            addresses = {settings["address"]: {"ml-project": address}}
+            repo.state_dir.joinpath("cloud.json").write_text(json.dumps(addresses))
+        gto(project, repo, "register", "model")
+        gto(project, repo, "assign", "model", "--version", "v0.0.1", "--stage", "production")
+        tag = "model#production#1"
+        commit = repo.git_origin("rev-parse", f"refs/tags/{tag}^{{commit}}")
+        env = {"SSL_CERT_FILE": str(server.cert), "SMOKE_TEST_TIMEOUT": "3"}
+        run = repo.run("deploy-model.yml", "push", ref=f"refs/tags/{tag}", sha=commit, env=env)
+
+    assert run.returncode == 0, run.describe()
+    cloud = repo.cloud()
+    (digest,) = cloud["digests"]
+    assert cloud["image_models"][digest.split("@")[1]] == sha256
+    assert "ghcr.io/acme/ml-project:model-v0.0.1" in cloud["images"]
+    assert run["deploy-staging"].result == "skipped"
+    if target == "none":
+        assert "deploy-production" not in run.jobs
+        return
+    assert run["deploy-production"].said(f"serving model {sha256[:12]}, and /predict answered")
+    deployed = (
+        cloud["fly_apps"]["ml-project"]["image"]
+        if target == "fly"
+        else cloud["cloud_run"]["ml-project"]
+    )
+    assert deployed.endswith(digest.split("@")[1])
+    # The stage was the person's tag: nothing more is recorded.
+    assert registry_tags(repo) == ["model#production#1", "model@v0.0.1"]

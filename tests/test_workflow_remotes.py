@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
@@ -123,11 +124,12 @@ class BasicAuthHandler(SimpleHTTPRequestHandler):
 def test_http_credentials_reach_the_server(tmp_path: Path, baked_venv: Path) -> None:
     served = tmp_path / "served"
     served.mkdir()
-    handler = type("Handler", (BasicAuthHandler,), {"seen": []})
-    handler.expected = "Basic " + base64.b64encode(b"ci-user:s3cr3t").decode()
-    server = ThreadingHTTPServer(
-        (LOOPBACK, 0), lambda *a: handler(*a, directory=str(served))  # type: ignore[misc]
-    )
+
+    class Handler(BasicAuthHandler):
+        expected = "Basic " + base64.b64encode(b"ci-user:s3cr3t").decode()
+        seen: list[str] = []
+
+    server = ThreadingHTTPServer((LOOPBACK, 0), partial(Handler, directory=str(served)))
     Thread(target=server.serve_forever, daemon=True).start()
     try:
         project = bake(tmp_path / "bake", dvc_remote="http", venv=baked_venv)
@@ -136,7 +138,7 @@ def test_http_credentials_reach_the_server(tmp_path: Path, baked_venv: Path) -> 
         repo.secrets.update(DVC_HTTP_USER="ci-user", DVC_HTTP_PASSWORD="s3cr3t")
         run = repo.run("testing.yml", "push", job="pipeline")
         assert run.returncode == 0, run.describe()
-        assert handler.seen and set(handler.seen) == {handler.expected}
+        assert Handler.seen and set(Handler.seen) == {Handler.expected}
     finally:
         server.shutdown()
         server.server_close()

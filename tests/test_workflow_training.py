@@ -1,25 +1,27 @@
-"""Continuous training in act: new data retrains, unchanged data does not, a
-model worse than main's is not proposed, and a model below the thresholds
-opens one issue.
+"""Continuous training and delivery in act: new data retrains, unchanged data
+does not, a model worse than main's is not proposed, a merged model is
+registered and delivered to staging then production, and a model below the
+thresholds opens one issue.
 
 The data pipeline's CSV is served over HTTP on 127.0.0.1 (``data.source`` is its
 URL) and the DVC remote is moto's S3 server on 127.0.0.1, as a configured
 repository would have them: each run pulls what main's ``dvc.lock`` names and
 DVC's run cache from the remote, exactly where an "up to date" answer would
-hide new data.
+hide new data. Both container apps are one server on 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 import yaml
 
-from actions_engine import GitHubRepository
+from actions_engine import AWS_VARS, CONTAINER_APPS_VARS, GitHubRepository, Run
 from helpers import bake
-from servers import S3Server, StaticHTTPServer
+from servers import JSONServer, S3Server, ServingApp, StaticHTTPServer
 
 pytestmark = pytest.mark.slow
 
@@ -41,8 +43,31 @@ def merge_proposal(repo: GitHubRepository) -> None:
     repo.github.update(pulls=pulls)
 
 
+def model_sha256(repo: GitHubRepository, s3: S3Server) -> str:
+    """The SHA-256 of the model main's dvc.lock names, read from the DVC remote."""
+    lock = yaml.safe_load(repo.git_origin("show", "main:dvc.lock"))
+    (md5,) = [
+        o["md5"] for o in lock["stages"]["train"]["outs"] if o["path"] == "models/model.joblib"
+    ]
+    stored = s3.client().get_object(Bucket=BUCKET, Key=f"storage/files/md5/{md5[:2]}/{md5[2:]}")
+    return hashlib.sha256(stored["Body"].read()).hexdigest()
+
+
+def save_cycle_log(path: Path, runs: list[Run]) -> None:
+    """Every line of the runs of one training-and-delivery cycle, for people to read."""
+    lines = [
+        f"[{job}] {line}"
+        for run in runs
+        for job, result in run.jobs.items()
+        for line in result.output
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
 def test_new_data_retrains_and_unchanged_data_does_not(tmp_path: Path, baked_venv: Path) -> None:
-    project = bake(tmp_path / "bake", dvc_remote="s3", venv=baked_venv)
+    project = bake(
+        tmp_path / "bake", dvc_remote="s3", deploy_target="azure-container-apps", venv=baked_venv
+    )
     data = tmp_path / "served"
     data.mkdir()
     # The data pipeline's first delivery: the bundled dataset as a CSV file.
@@ -51,7 +76,12 @@ def test_new_data_retrains_and_unchanged_data_does_not(tmp_path: Path, baked_ven
     (data / "data.csv").write_text("\n".join(rows) + "\n")
     (project.path / "data/raw/snapshot.csv").unlink()
 
-    with StaticHTTPServer(data) as http, S3Server(tmp_path / "moto") as s3:
+    app = ServingApp()
+    with (
+        StaticHTTPServer(data) as http,
+        S3Server(tmp_path / "moto") as s3,
+        JSONServer(app, tls_dir=tmp_path / "tls") as server,
+    ):
         s3.create_bucket(BUCKET)
         params = yaml.safe_load(project.read("params.yaml"))
         text = project.read("params.yaml").replace(
@@ -62,16 +92,40 @@ def test_new_data_retrains_and_unchanged_data_does_not(tmp_path: Path, baked_ven
         repo = GitHubRepository(project, tmp_path / "github")
         repo.commit("Train on the data pipeline's CSV")
         repo.push("main")
-        repo.vars.update(AWS_ROLE_ARN="arn:aws:iam::123456789012:role/dvc", AWS_REGION="us-east-1")
+        repo.vars.update({**AWS_VARS, **CONTAINER_APPS_VARS})
         repo.github.update(actions_can_create_prs=True)
+        apps = {
+            name: {"resource_group": "ml-serving", "fqdn": server.address}
+            for name in ("ml-project-staging", "ml-project")
+        }
+        repo.state_dir.joinpath("cloud.json").write_text(json.dumps({"container_apps": apps}))
 
         # The first delivery: trained, pushed to the remote, proposed, merged.
-        run = repo.run("train.yml", "repository_dispatch", event_type="new-data")
-        assert run["propose"].result == "success", run.describe()
-        assert run["train"].said("Pulling from the DVC remote 'storage'")
+        training = repo.run("train.yml", "repository_dispatch", event_type="new-data")
+        assert training["propose"].result == "success", training.describe()
+        assert training["train"].said("Pulling from the DVC remote 'storage'")
         first = metrics_on(repo, "train/retrained-model")
         merge_proposal(repo)
         assert s3.keys(BUCKET), "the train job pushed data, model and run cache"
+
+        # Merged, main records a new model: registered, pulled (never trained
+        # again), built into the image, deployed to staging, smoke-tested there
+        # with the model it must serve, then deployed to production.
+        app.sha256 = model_sha256(repo, s3)
+        env = {"SSL_CERT_FILE": str(server.cert), "SMOKE_TEST_TIMEOUT": "3"}
+        delivery = repo.run("deploy-model.yml", "push", env=env)
+        save_cycle_log(tmp_path / "full-cycle.log", [training, delivery])
+        assert delivery.returncode == 0, delivery.describe()
+        tags = repo.git_origin("tag", "--list", "model*").split()
+        assert sorted(tags) == ["model#production#2", "model#staging#1", "model@v0.0.1"]
+        message = repo.git_origin("tag", "--list", "--format=%(contents)", "model@v0.0.1")
+        assert "https://github.com/Acme/ml-project/actions/runs/" in message
+        cloud = repo.cloud()
+        (image,) = cloud["container_apps"]["ml-project"]["revisions"]
+        assert cloud["container_apps"]["ml-project-staging"]["revisions"] == [image]
+        assert cloud["image_models"][image.split("@")[1]] == app.sha256
+        for job in ("deploy-staging", "deploy-production"):
+            assert delivery[job].said(f"serving model {app.sha256[:12]}, and /predict answered")
 
         # New data (a fifth of the rows withdrawn): a new model is proposed.
         kept = [row for index, row in enumerate(rows) if index == 0 or index % 5]

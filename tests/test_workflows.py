@@ -21,7 +21,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import TEMPLATE_DIR, Baked, bake, combination_id, combinations
+from helpers import (
+    CONTEXT,
+    TEMPLATE_DIR,
+    Baked,
+    answers_of,
+    bake,
+    combination_id,
+    combinations,
+)
 
 BIN = Path(sys.executable).parent
 SLUG = "ml-project"
@@ -35,7 +43,6 @@ MINE = (
     "monitoring.yml",
 )
 OIDC = ("s3", "gs", "azure")
-SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
 DVC_REMOTE_ACTION = "$/.github/actions/dvc-remote"
 
 # Every action a baked workflow or local action may use: (commit SHA, release).
@@ -158,6 +165,17 @@ def workflows(project: Baked) -> dict[str, dict]:
     }
 
 
+@pytest.mark.parametrize("answers", ANSWERS)
+def test_the_tests_run_on_every_supported_python_from_the_oldest(baked, answers: dict) -> None:
+    """cookiecutter.json's _python_versions is the one list of supported Pythons."""
+    project = baked(answers)
+    supported = CONTEXT["_python_versions"]
+    oldest = answers.get("python_version", CONTEXT["python_version"][0])
+    job = workflows(project)["testing.yml"]["jobs"]["tests"]
+    assert job["strategy"]["matrix"]["python-version"] == supported[supported.index(oldest) :]
+    assert set(CONTEXT["python_version"]) <= set(supported)
+
+
 def local_actions(project: Baked) -> dict[str, dict]:
     """Every composite action of the project (folder name -> action)."""
     return {
@@ -180,7 +198,8 @@ def action(step: dict) -> str:
 
 def triggers(workflow: dict) -> dict:
     """The ``on:`` block (PyYAML reads the key ``on`` as True)."""
-    return workflow.get("on", workflow.get(True))
+    on: dict = workflow.get("on", workflow.get(True)) or {}
+    return on
 
 
 def github_files(project: Baked) -> list[Path]:
@@ -236,7 +255,7 @@ def test_workflows_actions_and_dependabot_match_github_schemas(baked) -> None:
         "vendor.dependabot": [],
     }
     for param in ANSWERS:
-        project = baked(param.values[0])
+        project = baked(answers_of(param))
         found = sorted((project.path / WORKFLOWS).glob("*.y*ml"))
         assert {f.name for f in found} >= {*MINE, "template-update.yml"}, project.path
         files["vendor.github-workflows"] += [str(f) for f in found]
@@ -289,7 +308,7 @@ JUSTIFIED_AUDITOR_FINDINGS = {"secrets-outside-env"}
 
 
 @pytest.mark.parametrize(
-    "answers", [a for a in ANSWERS if a.values[0]["dvc_remote"] in ("local", "ssh", "http")]
+    "answers", [a for a in ANSWERS if answers_of(a)["dvc_remote"] in ("local", "ssh", "http")]
 )
 def test_zizmor_auditor_findings_are_justified(baked, answers: dict) -> None:
     project = baked(answers)
@@ -534,7 +553,7 @@ def test_publish_workflow_follows_serving_and_deploy_target(baked, answers: dict
             assert job["steps"][-1]["uses"] == "$/.github/actions/deploy"
 
 
-@pytest.mark.parametrize("answers", [a for a in ANSWERS if a.values[0]["serving"]])
+@pytest.mark.parametrize("answers", [a for a in ANSWERS if answers_of(a)["serving"]])
 def test_image_job_provides_what_the_dockerfile_copies(baked, answers: dict) -> None:
     """The build context is a checkout plus the released files the job puts in place."""
     project = baked(answers)
@@ -578,7 +597,7 @@ def presented_subjects(workflow: dict, job: dict) -> set[str]:
     return subjects
 
 
-@pytest.mark.parametrize("answers", [a for a in ANSWERS if remote_types(a.values[0]) & set(OIDC)])
+@pytest.mark.parametrize("answers", [a for a in ANSWERS if remote_types(answers_of(a)) & set(OIDC)])
 def test_every_oidc_subject_is_in_the_documented_trust_table(baked, answers: dict) -> None:
     project = baked(answers)
     owner = answers.get("github_owner", "your-github-user")

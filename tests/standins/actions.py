@@ -407,7 +407,9 @@ def deploy_cloudrun() -> None:
         raise Refused(f"Image '{image}' not found.")
     data.setdefault("cloud_run", {})[inp("service")] = image
     save_cloud(data)
-    set_output("url", f"https://{inp('service')}-abc123-ew.a.run.app")
+    # The service's address; a test points it at a server on 127.0.0.1.
+    url = data.get("cloud_run_urls", {}).get(inp("service"))
+    set_output("url", url or f"https://{inp('service')}-abc123-ew.a.run.app")
 
 
 RUN = {

@@ -39,7 +39,9 @@ def main(argv: list[str]) -> int:
         if app not in apps:
             print(f'Error: Could not find App "{app}"', file=sys.stderr)
             return 1
-        print(json.dumps(apps[app]))
+        # An app's address; a test points it at a server on 127.0.0.1.
+        hostname = cloud.get("fly_hostnames", {}).get(app, f"{app}.fly.dev")
+        print(json.dumps({"Name": app, "Hostname": hostname, **apps[app]}))
     elif command == ["deploy"]:
         image = option(argv, "--image") or ""
         if app not in apps:

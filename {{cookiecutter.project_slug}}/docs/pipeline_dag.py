@@ -24,7 +24,7 @@ import pydot
 from matplotlib.figure import Figure
 
 
-def read_pipeline_graph() -> networkx.DiGraph:
+def read_pipeline_graph() -> networkx.DiGraph[str]:
     """The stages of ``dvc.yaml`` and the order between them."""
     dot = subprocess.run(
         [sys.executable, "-m", "dvc", "dag", "--dot"],
@@ -35,11 +35,13 @@ def read_pipeline_graph() -> networkx.DiGraph:
     with warnings.catch_warnings():
         # pydot's parser uses pyparsing names that newer pyparsing deprecates.
         warnings.simplefilter("ignore", DeprecationWarning)
-        parsed = pydot.graph_from_dot_data(dot)[0]
-    return networkx.DiGraph(networkx.nx_pydot.from_pydot(parsed))
+        parsed = pydot.graph_from_dot_data(dot)
+    if not parsed:
+        raise ValueError(f"`dvc dag --dot` printed no graph: {dot!r}")
+    return networkx.DiGraph(networkx.nx_pydot.from_pydot(parsed[0]))
 
 
-def draw_pipeline(graph: networkx.DiGraph) -> bytes:
+def draw_pipeline(graph: networkx.DiGraph[str]) -> bytes:
     """A PNG of the stages, one column per step of the run order."""
     layers = list(networkx.topological_generations(graph))
     for number, layer in enumerate(layers):

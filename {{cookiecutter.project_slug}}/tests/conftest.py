@@ -156,7 +156,9 @@ def project_params_in() -> Callable[[Path], dict[str, Any]]:
     """
 
     def make(root: Path) -> dict[str, Any]:
-        raw = yaml.safe_load(PROJECT_PARAMS_FILE.read_text(encoding="utf-8"))
+        raw: dict[str, Any] = yaml.safe_load(
+            PROJECT_PARAMS_FILE.read_text(encoding="utf-8")
+        )
         raw["paths"] = output_paths(root)
         source = raw["data"]["source"]
         if not source.startswith(("sklearn:", "http://", "https://")):

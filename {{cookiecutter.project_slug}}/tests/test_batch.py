@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -73,7 +74,11 @@ def test_columns_may_come_in_any_order(
     ],
 )
 def test_a_table_that_does_not_fit_is_refused(
-    trained_params: Params, features: pd.DataFrame, tmp_path: Path, change, message: str
+    trained_params: Params,
+    features: pd.DataFrame,
+    tmp_path: Path,
+    change: Callable[[pd.DataFrame], pd.DataFrame],
+    message: str,
 ) -> None:
     table = write(change(features), tmp_path / "input.csv")
     with pytest.raises(BatchInputError, match=message):
@@ -87,7 +92,7 @@ def test_text_in_a_late_chunk_leaves_the_old_output_alone(
     output = tmp_path / "out.csv"
     output.write_text("yesterday's predictions\n")
     bad = features.astype(object)
-    bad.iloc[60, bad.columns.get_loc("mean_texture")] = "n/a"
+    bad.loc[bad.index[60], "mean_texture"] = "n/a"
     table = write(bad, tmp_path / "input.csv")
     with pytest.raises(BatchInputError, match=r"'mean_texture'.*'n/a' in row 60"):
         score_table(trained_params.paths.model, table, output, 25)

@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }} import data
 from {{ cookiecutter.package_name }}.config import (
     Params,
 )
@@ -119,7 +118,7 @@ def test_url_source_is_read_by_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
         requested.append(source)
         return pd.DataFrame({"Mean Radius": [1.0], "target": [1]})
 
-    monkeypatch.setattr(data.pd, "read_csv", fake_read_csv)
+    monkeypatch.setattr(pd, "read_csv", fake_read_csv)
 
     frame = load_raw("https://example.com/data.csv", "target")
 
@@ -131,7 +130,7 @@ def test_failed_download_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     def failing_read_csv(source: str) -> pd.DataFrame:
         raise urllib.error.URLError("no route to host")
 
-    monkeypatch.setattr(data.pd, "read_csv", failing_read_csv)
+    monkeypatch.setattr(pd, "read_csv", failing_read_csv)
 
     with pytest.raises(DataError, match="could not download https://example.com/x"):
         load_raw("https://example.com/x.csv", "target")
@@ -171,7 +170,7 @@ def test_missing_values_are_reported_per_column() -> None:
 
 
 @pytest.mark.parametrize("labels", [[0, 1, 2], [0, 0, 0], ["no", "yes", "no"]])
-def test_target_must_be_binary_zero_one(labels: list) -> None:
+def test_target_must_be_binary_zero_one(labels: list[int | str]) -> None:
     frame = small_frame()
     frame["target"] = [labels[index % len(labels)] for index in range(len(frame))]
 

@@ -20,8 +20,10 @@ from {{ cookiecutter.package_name }}.cli import (
 from {{ cookiecutter.package_name }}.config import (
     Params,
 )
-from {{ cookiecutter.package_name }}.predict import (
+from {{ cookiecutter.package_name }}.errors import (
     ModelLoadError,
+)
+from {{ cookiecutter.package_name }}.predict import (
     load_model,
 )
 

@@ -13,9 +13,9 @@ from {{ cookiecutter.package_name }}.config import (
 )
 from {{ cookiecutter.package_name }}.errors import (
     DataError,
+    ModelNotFoundError,
 )
 from {{ cookiecutter.package_name }}.predict import (
-    ModelNotFoundError,
     feature_names,
     load_model,
     predict,

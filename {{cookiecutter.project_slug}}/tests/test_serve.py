@@ -29,8 +29,10 @@ from {{ cookiecutter.package_name }}.evaluate import (
 from {{ cookiecutter.package_name }}.metrics import (
     read_metrics,
 )
-from {{ cookiecutter.package_name }}.predict import (
+from {{ cookiecutter.package_name }}.errors import (
     ModelNotFoundError,
+)
+from {{ cookiecutter.package_name }}.predict import (
     feature_names,
     load_model,
     predict,
@@ -87,7 +89,7 @@ def rows(served_params: Params) -> pd.DataFrame:
 @pytest.fixture
 def instance(rows: pd.DataFrame) -> dict[str, float]:
     """One valid instance, free to change."""
-    return rows.iloc[0].to_dict()
+    return {str(name): float(value) for name, value in rows.iloc[0].items()}
 
 
 def post_raw(client: TestClient, body: str) -> Any:

@@ -66,7 +66,8 @@ def client(trained: Params) -> TestClient:
 @pytest.fixture(scope="module")
 def instance(trained: Params) -> dict[str, float]:
     test = pd.read_csv(trained.paths.test)
-    return test.drop(columns=[trained.data.target]).iloc[0].to_dict()
+    row = test.drop(columns=[trained.data.target]).iloc[0]
+    return {str(name): float(value) for name, value in row.items()}
 
 
 def post(client: TestClient, body: bytes, **headers: str) -> Any:
@@ -78,6 +79,7 @@ def post(client: TestClient, body: bytes, **headers: str) -> Any:
 
 
 def only_problem(response: Any) -> dict[str, str]:
+    problem: dict[str, str]
     (problem,) = response.json()["detail"]
     return problem
 

@@ -17,7 +17,7 @@ from {{ cookiecutter.package_name }}.config import (
     ModelParams,
     Params,
 )
-from {{ cookiecutter.package_name }}.data import (
+from {{ cookiecutter.package_name }}.errors import (
     DataError,
 )
 from {{ cookiecutter.package_name }}.train import (

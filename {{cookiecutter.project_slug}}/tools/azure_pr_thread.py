@@ -20,13 +20,17 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 MARKER = "<!-- pipeline-report -->"
 API_VERSION = "7.1"
 
 
-def request(method: str, url: str, token: str, body: dict | None = None) -> dict:
+def request(
+    method: str, url: str, token: str, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """One REST call with the job's token; the decoded JSON answer."""
     data = json.dumps(body).encode("utf-8") if body is not None else None
     call = urllib.request.Request(url, data=data, method=method)
@@ -35,10 +39,11 @@ def request(method: str, url: str, token: str, body: dict | None = None) -> dict
     if data is not None:
         call.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(call, timeout=30) as response:
-        return json.loads(response.read().decode("utf-8") or "{}")
+        answer: dict[str, Any] = json.loads(response.read().decode("utf-8") or "{}")
+    return answer
 
 
-def threads_url(env: dict) -> str:
+def threads_url(env: Mapping[str, str]) -> str:
     """The pull request's threads collection."""
     collection = env["SYSTEM_COLLECTIONURI"].rstrip("/")
     project = urllib.parse.quote(env["SYSTEM_TEAMPROJECT"], safe="")

@@ -28,6 +28,7 @@ import tempfile
 import tomllib
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from cookiecutter.generate import generate_context, generate_files
 from cookiecutter.prompt import prompt_for_config
@@ -37,7 +38,7 @@ class NotLinked(Exception):
     """The project has no committed link to its template."""
 
 
-def committed_cruft_state(root: Path) -> dict:
+def committed_cruft_state(root: Path) -> dict[str, Any]:
     """``.cruft.json`` as committed (before the update), from git."""
     shown = subprocess.run(
         ["git", "show", "HEAD:.cruft.json"],
@@ -51,10 +52,11 @@ def committed_cruft_state(root: Path) -> dict:
             ".cruft.json is missing or not committed: link the project to its"
             " template and commit .cruft.json first (docs/updating.md)"
         )
-    return json.loads(shown.stdout)
+    state: dict[str, Any] = json.loads(shown.stdout)
+    return state
 
 
-def render(template: str, commit: str, answers: dict, scratch: Path) -> Path:
+def render(template: str, commit: str, answers: dict[str, Any], scratch: Path) -> Path:
     """Bake ``template`` at ``commit`` with ``answers``, as cruft does; the project.
 
     Like cruft, it renders into a fresh temporary directory with ``_commit`` in
@@ -110,7 +112,7 @@ def skipped(path: str, skip: list[str]) -> bool:
     )
 
 
-def switched_answer_advice(path: str, old: dict, new: dict) -> str:
+def switched_answer_advice(path: str, old: dict[str, Any], new: dict[str, Any]) -> str:
     """What to do with a team-owned file that switched answers change."""
     if path not in new:
         return "the switched answers remove it: delete it"

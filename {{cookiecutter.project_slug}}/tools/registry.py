@@ -31,6 +31,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from gto import api
 from gto.base import Version
@@ -62,9 +63,10 @@ def model_md5(revision: str) -> str | None:
 def latest_version() -> Version | None:
     """The newest registered version, or None before the first one."""
     try:
-        return api.find_latest_version(".", ARTIFACT)
+        latest: Version | None = api.find_latest_version(".", ARTIFACT)
     except ArtifactNotFound:
         return None
+    return latest
 
 
 def champion_commit() -> str:
@@ -74,6 +76,15 @@ def champion_commit() -> str:
     except ArtifactNotFound:
         return ""
     return in_production[0].commit_hexsha if in_production else ""
+
+
+def run_url() -> str:
+    """This GitHub Actions run's page, or "" outside GitHub Actions."""
+    env = os.environ
+    if "GITHUB_RUN_ID" not in env:
+        return ""
+    repository = f"{env['GITHUB_SERVER_URL']}/{env['GITHUB_REPOSITORY']}"
+    return f"{repository}/actions/runs/{env['GITHUB_RUN_ID']}"
 
 
 def plan_push() -> dict[str, str]:
@@ -92,8 +103,10 @@ def plan_push() -> dict[str, str]:
             f"{ARTIFACT}@{latest.version} registers this model already: nothing to do.",
         )
         return {"version": ""}
+    # The tag's message names the run, so `gto history` leads back to it.
+    message = f"Registered by {run_url()}" if run_url() else None
     registration = api.register(
-        ".", ARTIFACT, "HEAD", author=BOT[0], author_email=BOT[1]
+        ".", ARTIFACT, "HEAD", message=message, author=BOT[0], author_email=BOT[1]
     )
     return {
         "version": registration.version,
@@ -180,7 +193,7 @@ def write_outputs(outputs: dict[str, str]) -> None:
             out.write("\n".join(lines) + "\n")
 
 
-def smoke_request() -> dict[str, list[dict[str, float]]]:
+def smoke_request() -> dict[str, Any]:
     """The first row of the test set, without its label: a real request body."""
     params = load_params()
     features, _ = load_prepared(Path(params.paths.test), params.data.target)

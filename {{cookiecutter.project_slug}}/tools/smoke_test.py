@@ -6,7 +6,9 @@
 With ``--model-sha256`` the app must serve that model (the version that was
 promoted, not the one before it); with ``--request`` it must answer that
 ``POST /predict`` body with one prediction per instance, from that model.
-The timeout defaults to $SMOKE_TEST_TIMEOUT, else 120 seconds.
+Each option defaults to a variable, so that every CI platform runs the same
+command: $SMOKE_TEST_TIMEOUT (else 120 seconds), $SMOKE_TEST_MODEL_SHA256 and
+$SMOKE_TEST_REQUEST (else no such check).
 
 Retries until the timeout (a new revision takes a moment to start and to take
 over from the previous one), then exits 1 with the last error. Only the
@@ -80,10 +82,15 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds to keep trying",
     )
     parser.add_argument(
-        "--model-sha256", default="", help="the model the app must serve"
+        "--model-sha256",
+        default=os.environ.get("SMOKE_TEST_MODEL_SHA256", ""),
+        help="the SHA-256 of the model the app must serve",
     )
     parser.add_argument(
-        "--request", type=Path, help="a POST /predict body (JSON) the app must answer"
+        "--request",
+        type=Path,
+        default=os.environ.get("SMOKE_TEST_REQUEST") or None,
+        help="a POST /predict body (JSON) the app must answer",
     )
     args = parser.parse_args(argv)
     request = json.loads(args.request.read_text("utf-8")) if args.request else None

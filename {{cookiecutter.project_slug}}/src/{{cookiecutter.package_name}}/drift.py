@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from scipy.stats import ks_2samp
@@ -134,7 +135,7 @@ def check_table(
     return compare(reference, new, limits, source)
 
 
-def to_json(report: DriftReport) -> dict:
+def to_json(report: DriftReport) -> dict[str, Any]:
     """The report as plain data."""
     return {
         "drift": bool(report.drifted),

@@ -75,7 +75,7 @@ def select_features(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
     non_numeric = [name for name in names if not is_numeric_dtype(dtypes[name])]
     if non_numeric:
         raise DataError(f"feature column {non_numeric[0]!r} must be numeric")
-    with_missing = features.columns[features.isna().to_numpy().any(axis=0)]
+    with_missing = features.columns[features.isna().any(axis=0)]
     if len(with_missing):
         raise DataError(f"feature column {with_missing[0]!r} has missing values")
     return features

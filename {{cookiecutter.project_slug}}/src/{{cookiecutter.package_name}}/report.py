@@ -17,6 +17,7 @@ import base64
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -38,9 +39,10 @@ def image(alt: str, png: bytes) -> str:
     return f"![{alt}](data:image/png;base64,{encoded})"
 
 
-def read_training_record(path: Path) -> dict:
+def read_training_record(path: Path) -> dict[str, Any]:
     """The record that ``train`` writes next to the model (``paths.training``)."""
-    return json.loads(path.read_text(encoding="utf-8"))
+    record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return record
 
 
 def model_facts(params: Params) -> str:

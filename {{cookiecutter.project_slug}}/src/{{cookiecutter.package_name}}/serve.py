@@ -159,8 +159,10 @@ def request_model(instance: type[BaseModel], max_batch_size: int) -> type[BaseMo
         max_length=max_batch_size,
         description=f"The records to predict, 1 to {max_batch_size} of them.",
     )
+    # The item type is built at run time, which a type checker cannot follow.
+    items = list[instance]  # type: ignore[valid-type]
     return create_model(
-        "PredictRequest", __config__=STRICT, instances=(list[instance], instances)
+        "PredictRequest", __config__=STRICT, instances=(items, instances)
     )
 
 
@@ -281,7 +283,8 @@ def unknown_field_problems(
     instances = data.get("instances") if isinstance(data, dict) else None
     if not isinstance(instances, list):
         return [], 0
-    problems, count = [], 0
+    problems: list[Problem] = []
+    count = 0
     for index, item in enumerate(instances):
         if not isinstance(item, dict):
             continue
@@ -389,7 +392,7 @@ def build_app(params: Params) -> FastAPI:
             request_body = body_model.model_validate(data)
         except ValidationError as error:
             return problems_response(validation_problems(error), error.error_count())
-        rows = [item.model_dump(by_alias=True) for item in request_body.instances]
+        rows = request_body.model_dump(by_alias=True)["instances"]
         result = predict(served.pipeline, pd.DataFrame(rows, columns=served.features))
         return PredictResponse(
             model_version=served.version,
