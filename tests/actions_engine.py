@@ -91,6 +91,11 @@ class Run:
         return "\n".join(lines)
 
 
+# Colours and cursor moves: act colours what a step writes to stderr, and uv
+# draws progress bars; a line of output is compared without them.
+ANSI_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
 def parse(log: str) -> dict[str, JobResult]:
     """act's --json log: one object per line."""
     jobs: dict[str, JobResult] = {}
@@ -107,7 +112,7 @@ def parse(log: str) -> dict[str, JobResult]:
         if command in ("notice", "warning", "error"):
             getattr(job, command + "s").append(entry.get("arg", "").strip())
         elif entry.get("raw_output"):
-            job.output += entry["msg"].rstrip("\n").splitlines()
+            job.output += ANSI_CODES.sub("", entry["msg"]).rstrip("\n").splitlines()
         elif entry.get("level") == "error":
             job.errors.append(entry.get("msg", "").strip())
         if "jobResult" in entry:

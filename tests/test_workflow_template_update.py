@@ -122,7 +122,7 @@ def test_conflicts_fail_the_run_and_ask_once_for_a_manual_update(
     run = repo.run(WORKFLOW, "schedule")
     assert_result(run, update="failure", notify="success")
     assert any("conflict with this project's edits" in e for e in run["update"].errors)
-    assert "Makefile" in run["update"].output
+    assert any("edits in: Makefile." in e for e in run["update"].errors), run.describe()
     assert repo.github["pulls"] == []
     (issue,) = repo.github["issues"]
     assert issue["title"] == ISSUE_TITLE and "docs/updating.md" in issue["body"]
