@@ -176,6 +176,11 @@ class Baked:
             )
         return result
 
+    def set_git_identity(self) -> None:
+        """Who commits and tags in this clone (``git config``), as on a developer's machine."""
+        for key, value in (("user.name", "Dev"), ("user.email", "dev@example.com")):
+            self.run("git", "config", key, value)
+
     def make(self, target: str, *variables: str, **kwargs) -> subprocess.CompletedProcess:
         """``make <target> [NAME=value ...]`` with the shared virtualenv as ``.venv``."""
         venv = [f"VENV={self.venv}"] if self.venv else []

@@ -235,6 +235,16 @@ class S3Server:
             aws_secret_access_key=self.SECRET_ACCESS_KEY,
         )
 
+    def credentials_env(self) -> dict[str, str]:
+        """The environment of a DVC command that uses this server's keys and
+        nothing of the machine's own AWS configuration."""
+        return {
+            "AWS_ACCESS_KEY_ID": self.ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": self.SECRET_ACCESS_KEY,
+            "AWS_CONFIG_FILE": str(self.workdir / "no-aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(self.workdir / "no-aws-credentials"),
+        }
+
     def create_bucket(self, name: str) -> None:
         """Create an empty bucket, as an administrator would before the first push."""
         self.client().create_bucket(Bucket=name)

@@ -65,8 +65,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, baked_venv: Path) -> Baked
     """A default bake with three commits of metrics, each a registered version
     (v0.0.1 in production, v0.0.3 in staging), its pipeline run as after `make repro`."""
     project = bake(tmp_path_factory.mktemp("site"), venv=baked_venv)
-    for key, value in (("user.name", "Dev"), ("user.email", "dev@example.com")):
-        project.run("git", "config", key, value)
+    project.set_git_identity()
     params = project.read("params.yaml")
     for number, (C, stage) in enumerate(HISTORY, start=1):
         (project.path / "params.yaml").write_text(params.replace("C: 1.0", f"C: {C}"))

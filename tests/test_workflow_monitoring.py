@@ -67,12 +67,7 @@ def test_batch_scores_and_drift_opens_one_issue_then_retrains_when_allowed(
     project = bake(tmp_path / "bake", dvc_remote="s3", venv=baked_venv)
     with S3Server(tmp_path / "moto") as s3:
         s3.create_bucket(BUCKET)
-        aws = {
-            "AWS_ACCESS_KEY_ID": s3.ACCESS_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": s3.SECRET_ACCESS_KEY,
-            "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
-        }
+        aws = s3.credentials_env()
         project.run("dvc", "remote", "modify", "storage", "endpointurl", s3.url)
         project.run("dvc", "repro")
         write_drifted_input(project)

@@ -39,13 +39,7 @@ def train(project: Baked, s3: S3Server, message: str, C: float | None = None) ->
         text = project.read("params.yaml").replace("C: 1.0", f"C: {C}")
         (project.path / "params.yaml").write_text(text)
     project.run("dvc", "repro", "--quiet")
-    keys = {
-        "AWS_ACCESS_KEY_ID": s3.ACCESS_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": s3.SECRET_ACCESS_KEY,
-        "AWS_CONFIG_FILE": str(s3.workdir / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(s3.workdir / "no-aws-credentials"),
-    }
-    project.run("dvc", "push", "--quiet", extra_env=keys)
+    project.run("dvc", "push", "--quiet", extra_env=s3.credentials_env())
     project.run("git", "add", "-A")
     project.run("git", *IDENTITY, "commit", "-q", "--no-verify", "-m", message)
     return hashlib.sha256((project.path / "models/model.joblib").read_bytes()).hexdigest()
@@ -63,8 +57,7 @@ def test_a_worse_model_or_a_wrong_revision_never_reaches_production(
     project = bake(
         tmp_path / "bake", dvc_remote="s3", deploy_target="azure-container-apps", venv=baked_venv
     )
-    for key, value in (("user.name", "Dev"), ("user.email", "dev@example.com")):
-        project.run("git", "config", key, value)
+    project.set_git_identity()
     app = ServingApp()
     with S3Server(tmp_path / "moto") as s3, JSONServer(app, tls_dir=tmp_path / "tls") as server:
         s3.create_bucket(BUCKET)
@@ -157,8 +150,7 @@ def test_a_release_is_compared_with_production_and_versioned_by_v_tags_only(
 ) -> None:
     """publish.yml's gate runs `tools/registry.py compare`; model tags are no package versions."""
     project = bake(tmp_path / "bake", venv=baked_venv)
-    for key, value in (("user.name", "Dev"), ("user.email", "dev@example.com")):
-        project.run("git", "config", key, value)
+    project.set_git_identity()
     compare = ("python", "tools/registry.py", "compare")
     assert "No version is in production yet" in project.run(*compare).stdout
 
@@ -212,8 +204,7 @@ def test_every_deploy_target_delivers_a_promoted_version(
     """A person promotes v0.0.1 to production: that model's image is built and,
     with a deploy target, deployed and smoke-tested there (staging is not touched)."""
     project = bake(tmp_path / "bake", dvc_remote="s3", deploy_target=target, venv=baked_venv)
-    for key, value in (("user.name", "Dev"), ("user.email", "dev@example.com")):
-        project.run("git", "config", key, value)
+    project.set_git_identity()
     settings = TARGET_SETTINGS[target]
     app = ServingApp()
     with S3Server(tmp_path / "moto") as s3, JSONServer(app, tls_dir=tmp_path / "tls") as server:

@@ -104,7 +104,8 @@ def plan_push() -> dict[str, str]:
         )
         return {"version": ""}
     # The tag's message names the run, so `gto history` leads back to it.
-    message = f"Registered by {run_url()}" if run_url() else None
+    url = run_url()
+    message = f"Registered by {url}" if url else None
     registration = api.register(
         ".", ARTIFACT, "HEAD", message=message, author=BOT[0], author_email=BOT[1]
     )
