@@ -93,6 +93,17 @@ class Run:
 
 # Colours and cursor moves: act colours what a step writes to stderr, and uv
 # draws progress bars; a line of output is compared without them.
+# act's host mode runs a step behind a pseudo-terminal. When the step fails,
+# act returns at once (pkg/container/host_environment.go, exec: `cmd.Run()`
+# then `return err`) and closes the terminal without reading what is still in
+# it, so a failing step's last lines (often its ::error) can be lost; GitHub's
+# runner keeps them. Every step's bash reads this file first (BASH_ENV): a
+# failing step waits half a second before it exits, so act reads its output.
+STEP_EXIT = """\
+unset BASH_ENV
+trap 'status=$?; [ "$status" -eq 0 ] || sleep 0.5' EXIT
+"""
+
 ANSI_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -322,6 +333,8 @@ class GitHubRepository:
         for path in (source / ".github" / "workflows").glob("*.yml"):
             path.write_text(path.read_text().replace("uses: $/", "uses: ./"))
         event_file = self.root / "event.json"
+        step_exit = self.root / "step-exit.sh"
+        step_exit.write_text(STEP_EXIT)
         event_file.write_text(json.dumps(self.payload(event, sha, ref=ref, actor=actor, **payload)))
         shutil.rmtree(self.state_dir / "artifacts", ignore_errors=True)
         command = [
@@ -352,6 +365,8 @@ class GitHubRepository:
             f"STANDIN_UV_DIR={self.tools / 'uv'}",
             "--env",
             f"FAKE_GITHUB_STATE={self.github.path}",
+            "--env",
+            f"BASH_ENV={step_exit}",
         ]
         if job:
             command += ["-j", job]
