@@ -26,7 +26,9 @@ from pathlib import Path
 # This table is the only place where a feature decides whether a whole file exists.
 KEEP_ONLY_WHEN: dict[str, dict[str, tuple]] = {
     "src/{package_name}/serve.py": {"serving": (True,)},
+    "src/{package_name}/serve_command.py": {"serving": (True,)},
     "tests/test_serve.py": {"serving": (True,)},
+    "tests/test_serve_command.py": {"serving": (True,)},
     "tests/test_serve_limits.py": {"serving": (True,)},
     "Dockerfile": {"serving": (True,)},
     ".dockerignore": {"serving": (True,)},

@@ -117,10 +117,18 @@ def test_switching_serving_off_lists_the_files_to_delete(
     assert "fastapi" not in (project / "pyproject.toml").read_text()
     assert (project / f"src/{package}/serve.py").exists()
     assert result.returncode == 1
-    for leftover in (f"src/{package}/serve.py", "tests/test_serve.py"):
+    for leftover in (
+        f"src/{package}/serve.py",
+        f"src/{package}/serve_command.py",
+        "tests/test_serve.py",
+        "tests/test_serve_command.py",
+    ):
         assert f"error: {leftover}: the switched answers remove it: delete it" in result.stderr
-    # Team-owned files whose template version depends on the answer.
-    assert f"error: src/{package}/config.py: the switched answers change it" in result.stderr
+    # Team-owned files whose template version depends on the answer: the serve
+    # section of params.yaml; serving lives in its own modules, not in the core ones.
+    assert "error: params.yaml: the switched answers change it" in result.stderr
+    for core in ("config.py", "cli.py"):
+        assert f"src/{package}/{core}" not in result.stderr
 
 
 def test_unchanged_answers_and_template_need_nothing(

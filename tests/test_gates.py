@@ -86,6 +86,28 @@ def test_quality_gate_fails_when_a_threshold_is_raised(project: Baked) -> None:
         params.write_text(original)
 
 
+def test_an_experiment_trains_another_estimator(project: Baked) -> None:
+    """docs/pipeline.md's example: `dvc exp run -S model.type=random_forest`."""
+    if not (project.path / "dvc.lock").exists():
+        project.make("repro")
+    project.set_git_identity()
+    project.run("git", "add", "-A")
+    project.run("git", "commit", "-q", "--no-verify", "-m", "Train the default model")
+
+    project.run("dvc", "exp", "run", "--quiet", "-S", "model.type=random_forest")
+
+    changed = json.loads(project.run("dvc", "params", "diff", "--json").stdout)
+    assert changed["params.yaml"]["model.type"] == {
+        "old": "logistic_regression",
+        "new": "random_forest",
+    }
+    estimator = project.run(
+        "python", "-c", "import joblib; print(type(joblib.load('models/model.joblib')[-1]))"
+    ).stdout
+    assert "RandomForestClassifier" in estimator
+    assert project.run("python", "-m", project.package, "gate").returncode == 0
+
+
 def test_docs_build_strict_with_api_reference(project: Baked) -> None:
     project.make("docs")
     api = (project.path / "site" / "api" / "index.html").read_text()

@@ -205,7 +205,9 @@ def test_main_reports_every_broken_rule(
 # What the removal table takes out of a default bake when serving is off.
 SERVING_FILES = {
     "src/ml_project/serve.py",
+    "src/ml_project/serve_command.py",
     "tests/test_serve.py",
+    "tests/test_serve_command.py",
     "tests/test_serve_limits.py",
     "Dockerfile",
     ".dockerignore",

@@ -66,7 +66,10 @@ def params_dict(tmp_path: Path) -> dict[str, Any]:
     return {
         "seed": 0,
         "data": {"source": BUNDLED_SOURCE, "target": "target", "test_size": 0.25},
-        "model": {"C": 1.0, "max_iter": 500},
+        "model": {
+            "type": "logistic_regression",
+            "logistic_regression": {"C": 1.0, "max_iter": 500},
+        },
         "thresholds": {"accuracy": 0.8, "f1": 0.8, "roc_auc": 0.85},
         "tolerances": {"accuracy": 0.01, "f1": 0.01, "roc_auc": 0.01},
         "paths": output_paths(tmp_path),
@@ -82,9 +85,8 @@ def params_dict(tmp_path: Path) -> dict[str, Any]:
             "max_out_of_range": 0.05,
             "report": str(tmp_path / "reports" / "drift.json"),
         },
-{% if cookiecutter.serving %}
+        # Read by the model server (serve_command.py), ignored by Params.
         "serve": {"max_batch_size": 64, "max_body_bytes": 100_000},
-{% endif %}
     }
 
 

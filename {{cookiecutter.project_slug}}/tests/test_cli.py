@@ -180,7 +180,7 @@ def test_invalid_params_is_one_error_line(
 
     assert code == 2
     assert err == (
-        f"error: {bad_file}: data.test_size: must be between 0 and 1 (got 1.5)\n"
+        f"error: {bad_file}: data.test_size: must be less than 1 (got 1.5)\n"
     )
     assert "Traceback" not in err
 

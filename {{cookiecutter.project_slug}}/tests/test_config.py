@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from {{ cookiecutter.package_name }}.config import (
     ConfigError,
@@ -31,8 +31,8 @@ def test_values_are_read_with_their_types(params: Params, tmp_path: Path) -> Non
     assert params.data.source == "sklearn:breast_cancer"
     assert params.data.target == "target"
     assert params.data.test_size == 0.25
-    assert params.model.C == 1.0
-    assert params.model.max_iter == 500
+    assert params.model.type == "logistic_regression"
+    assert params.model.hyperparameters() == {"C": 1.0, "max_iter": 500}
     assert params.thresholds.roc_auc == 0.85
     assert params.paths.model == tmp_path / "models" / "model.joblib"
 
@@ -40,17 +40,16 @@ def test_values_are_read_with_their_types(params: Params, tmp_path: Path) -> Non
 def test_whole_numbers_are_accepted_where_decimals_are_expected(
     params_dict: dict[str, Any],
 ) -> None:
-    params_dict["model"]["C"] = 2
+    params_dict["model"]["logistic_regression"]["C"] = 2
 
     params = parse_params(params_dict)
 
-    assert params.model.C == 2.0
-    assert isinstance(params.model.C, float)
+    assert params.model.hyperparameters()["C"] == 2.0
 
 
 def test_params_are_read_only(params: Params) -> None:
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        params.seed = 1  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        params.seed = 1
 
 
 def test_unknown_sections_are_ignored(params_dict: dict[str, Any]) -> None:
@@ -68,50 +67,90 @@ def test_error_message_names_file_field_rule_and_value(
         parse_params(params_dict)
 
     assert str(error.value) == (
-        "params.yaml: data.test_size: must be between 0 and 1 (got 1.5)"
+        "params.yaml: data.test_size: must be less than 1 (got 1.5)"
     )
 
 
+LR = "model.logistic_regression"
+
+
 @pytest.mark.parametrize(
-    ("section", "key", "value", "message"),
+    ("field", "value", "message"),
     [
-        ("data", "test_size", 0, "data.test_size: must be between 0 and 1 (got 0.0)"),
-        ("data", "test_size", "0.2", "data.test_size: must be a number (got '0.2')"),
-        ("data", "source", "", "data.source: must be a non-empty string (got '')"),
-        ("data", "target", 7, "data.target: must be a non-empty string (got 7)"),
-        ("model", "C", 0, "model.C: must be greater than 0 (got 0.0)"),
-        ("model", "C", True, "model.C: must be a number (got True)"),
-        ("model", "max_iter", 1.5, "model.max_iter: must be a whole number (got 1.5)"),
-        ("model", "max_iter", 0, "model.max_iter: must be at least 10 (got 0)"),
-        ("model", "max_iter", 1, "model.max_iter: must be at least 10 (got 1)"),
-        ("model", "C", float("inf"), "model.C: must be a finite number (got inf)"),
-        ("model", "C", float("nan"), "model.C: must be a finite number (got nan)"),
-        ("data", "test_size", float("nan"), "data.test_size: must be a finite number"),
-        ("paths", "model", "", "paths.model: must be a non-empty string (got '')"),
-        ("thresholds", "f1", 1.2, "thresholds.f1: must be between 0 and 1 (got 1.2)"),
-        ("paths", "model", None, "paths.model: must be a non-empty string (got None)"),
+        ("data.test_size", 0, "data.test_size: must be greater than 0 (got 0)"),
+        ("data.test_size", "0.2", "data.test_size: must be a number (got '0.2')"),
+        ("data.source", "", "data.source: must be a non-empty string (got '')"),
+        ("data.source", "  ", "data.source: must be a non-empty string (got '  ')"),
+        ("data.target", 7, "data.target: must be a non-empty string (got 7)"),
+        (f"{LR}.C", 0, f"{LR}.C: must be greater than 0 (got 0)"),
+        (f"{LR}.C", True, f"{LR}.C: must be a number (got True)"),
+        (f"{LR}.max_iter", 1.5, f"{LR}.max_iter: must be a whole number (got 1.5)"),
+        (f"{LR}.max_iter", "10", f"{LR}.max_iter: must be a whole number (got '10')"),
+        (f"{LR}.max_iter", 1, f"{LR}.max_iter: must be at least 10 (got 1)"),
+        (f"{LR}.C", float("inf"), f"{LR}.C: must be a finite number (got inf)"),
+        (f"{LR}.C", float("nan"), f"{LR}.C: must be a finite number (got nan)"),
+        (f"{LR}.penalty", "l1", f"{LR}.penalty: is not a known setting (got 'l1')"),
+        ("data.test_size", float("nan"), "data.test_size: must be a finite number"),
+        ("paths.model", "", "paths.model: must be a non-empty string (got '')"),
+        ("thresholds.f1", 1.2, "thresholds.f1: must be at most 1 (got 1.2)"),
+        ("tolerances.f1", -0.1, "tolerances.f1: must be at least 0 (got -0.1)"),
+        ("paths.model", None, "paths.model: must be a non-empty string (got None)"),
+        ("batch.chunk_size", 0, "batch.chunk_size: must be at least 1 (got 0)"),
+        ("seed", -1, "seed: must be at least 0 (got -1)"),
+        (
+            "model.type",
+            "svm",
+            "model.type: must be one of 'logistic_regression', 'random_forest'"
+            " or 'gradient_boosting' (got 'svm')",
+        ),
     ],
 )
 def test_invalid_values_are_rejected(
     params_dict: dict[str, Any],
     write_params: Callable[[dict[str, Any]], Path],
-    section: str,
-    key: str,
+    field: str,
     value: Any,
     message: str,
 ) -> None:
-    params_dict[section][key] = value
+    *sections, key = field.split(".")
+    section = params_dict
+    for name in sections:
+        section = section[name]
+    section[key] = value
     params_file = write_params(params_dict)
 
     with pytest.raises(ConfigError, match=re.escape(f"{params_file}: {message}")):
         load_params(params_file)
 
 
-def test_negative_seed_is_rejected(params_dict: dict[str, Any]) -> None:
-    params_dict["seed"] = -1
+OTHER_MODELS = {
+    "random_forest": {"n_estimators": 10, "max_depth": None, "min_samples_leaf": 2},
+    "gradient_boosting": {"n_estimators": 10, "learning_rate": 0.2, "max_depth": 2},
+}
 
-    with pytest.raises(ConfigError, match=re.escape("seed: must be 0 or greater")):
+
+@pytest.mark.parametrize("model_type", sorted(OTHER_MODELS))
+def test_the_model_type_chooses_its_section(
+    params_dict: dict[str, Any], model_type: str
+) -> None:
+    params_dict["model"]["type"] = model_type
+    params_dict["model"][model_type] = OTHER_MODELS[model_type]
+
+    params = parse_params(params_dict)
+
+    assert params.model.type == model_type
+    assert params.model.hyperparameters() == OTHER_MODELS[model_type]
+
+
+def test_the_chosen_model_needs_its_section(params_dict: dict[str, Any]) -> None:
+    params_dict["model"]["type"] = "random_forest"
+
+    with pytest.raises(ConfigError) as error:
         parse_params(params_dict)
+
+    assert str(error.value) == (
+        "params.yaml: model: needs a random_forest section (type is random_forest)"
+    )
 
 
 def test_missing_key_is_named(params_dict: dict[str, Any]) -> None:
@@ -158,44 +197,3 @@ def test_file_must_hold_a_mapping(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="must contain a mapping of settings"):
         load_params(listing)
-{% if cookiecutter.serving %}
-
-
-def test_serve_settings_are_read(params: Params) -> None:
-    assert params.serve.max_batch_size == 64
-    assert params.serve.max_body_bytes == 100_000
-
-
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [
-        (0, "serve.max_batch_size: must be at least 1 (got 0)"),
-        (2.5, "serve.max_batch_size: must be a whole number (got 2.5)"),
-        ("10", "serve.max_batch_size: must be a whole number (got '10')"),
-        (True, "serve.max_batch_size: must be a whole number (got True)"),
-    ],
-)
-def test_invalid_max_batch_size_is_rejected(
-    params_dict: dict[str, Any], value: Any, message: str
-) -> None:
-    params_dict["serve"]["max_batch_size"] = value
-
-    with pytest.raises(ConfigError, match=re.escape(message)):
-        parse_params(params_dict)
-
-
-def test_too_small_body_limit_is_rejected(params_dict: dict[str, Any]) -> None:
-    params_dict["serve"]["max_body_bytes"] = 100
-
-    with pytest.raises(
-        ConfigError, match=re.escape("serve.max_body_bytes: must be at least 4096")
-    ):
-        parse_params(params_dict)
-
-
-def test_missing_serve_section_is_named(params_dict: dict[str, Any]) -> None:
-    del params_dict["serve"]
-
-    with pytest.raises(ConfigError, match="serve: is required but missing"):
-        parse_params(params_dict)
-{% endif %}

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import (
+    MetricLimits,
     Params,
-    Thresholds,
 )
 from {{ cookiecutter.package_name }}.errors import (
     MetricsError,
@@ -25,7 +25,7 @@ from {{ cookiecutter.package_name }}.metrics import (
     write_metrics,
 )
 
-THRESHOLDS = Thresholds(accuracy=0.9, f1=0.9, roc_auc=0.95)
+THRESHOLDS = MetricLimits(accuracy=0.9, f1=0.9, roc_auc=0.95)
 
 
 def test_perfect_predictions_score_one() -> None:

@@ -8,7 +8,6 @@ model achieves, or changing a setting that makes the model worse, fails it.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,8 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package_name }}.config import (
+    MetricLimits,
     Params,
-    Thresholds,
     load_params,
 )
 from {{ cookiecutter.package_name }}.data import (
@@ -34,7 +33,7 @@ from {{ cookiecutter.package_name }}.train import (
     train,
 )
 
-METRIC_NAMES = [field.name for field in dataclasses.fields(Thresholds)]
+METRIC_NAMES = list(MetricLimits.model_fields)
 
 
 @pytest.fixture(scope="module")

@@ -75,6 +75,7 @@ def test_card_names_the_model_version_and_the_data(
     assert training["trained_at"][:10] in card
     assert f"`{evaluated_params.data.source}`" in card
     assert re.search(r"\d+ training rows and \d+ test rows, 30 features", card)
+    assert "- **Estimator**: `logistic_regression` (C=1.0, max_iter=500)" in card
 
 
 def test_card_embeds_both_plots(evaluated_params: Params, params_file: Path) -> None:

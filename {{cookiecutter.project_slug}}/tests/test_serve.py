@@ -41,6 +41,9 @@ from {{ cookiecutter.package_name }}.serve import (
     build_app,
     create_app,
 )
+from {{ cookiecutter.package_name }}.serve_command import (
+    ServeParams,
+)
 from {{ cookiecutter.package_name }}.sources import (
     ingest,
 )
@@ -73,10 +76,15 @@ def served_params(served_settings: dict[str, Any]) -> Params:
     return params
 
 
+def served_limits(settings: dict[str, Any]) -> ServeParams:
+    """The ``serve`` section of ``settings``."""
+    return ServeParams.model_validate(settings["serve"])
+
+
 @pytest.fixture(scope="module")
-def client(served_params: Params) -> TestClient:
+def client(served_settings: dict[str, Any], served_params: Params) -> TestClient:
     """A client of the app, which loaded the model once."""
-    return TestClient(build_app(served_params))
+    return TestClient(build_app(served_params, served_limits(served_settings)))
 
 
 @pytest.fixture(scope="module")
@@ -260,9 +268,11 @@ def test_create_app_reads_the_params_file(
     assert instances["instances"]["maxItems"] == 3
 
 
-def test_missing_model_stops_the_start_with_advice(params: Params) -> None:
+def test_missing_model_stops_the_start_with_advice(
+    params_dict: dict[str, Any], params: Params
+) -> None:
     with pytest.raises(ModelNotFoundError, match="dvc repro.*dvc pull"):
-        build_app(params)
+        build_app(params, served_limits(params_dict))
 
 
 def test_serve_command_reports_a_missing_model(

@@ -34,6 +34,9 @@ from {{ cookiecutter.package_name }}.serve import (
     MAX_PROBLEMS,
     build_app,
 )
+from {{ cookiecutter.package_name }}.serve_command import (
+    ServeParams,
+)
 from {{ cookiecutter.package_name }}.sources import (
     ingest,
 )
@@ -46,9 +49,8 @@ MAX_BODY_BYTES = 50_000
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, project_params_in: Any) -> Params:
-    """The project's settings with a small body limit, after prepare and train."""
+    """The project's settings, after prepare and train."""
     raw = project_params_in(tmp_path_factory.mktemp("limits"))
-    raw["serve"]["max_body_bytes"] = MAX_BODY_BYTES
     params = parse_params(raw)
     ingest(params)
     prepare(params)
@@ -60,7 +62,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory, project_params_in: Any) ->
 
 @pytest.fixture(scope="module")
 def client(trained: Params) -> TestClient:
-    return TestClient(build_app(trained), raise_server_exceptions=False)
+    limits = ServeParams(max_batch_size=256, max_body_bytes=MAX_BODY_BYTES)
+    return TestClient(build_app(trained, limits), raise_server_exceptions=False)
 
 
 @pytest.fixture(scope="module")

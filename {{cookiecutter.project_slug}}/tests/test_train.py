@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -27,7 +30,13 @@ from {{ cookiecutter.package_name }}.train import (
 
 
 def test_pipeline_scales_then_classifies() -> None:
-    pipeline = build_pipeline(ModelParams(C=0.5, max_iter=200), seed=7)
+    model_params = ModelParams.model_validate(
+        {
+            "type": "logistic_regression",
+            "logistic_regression": {"C": 0.5, "max_iter": 200},
+        }
+    )
+    pipeline = build_pipeline(model_params, seed=7)
 
     scaler, classifier = (step for _, step in pipeline.steps)
     assert isinstance(scaler, StandardScaler)
@@ -35,6 +44,42 @@ def test_pipeline_scales_then_classifies() -> None:
     assert classifier.C == 0.5
     assert classifier.max_iter == 200
     assert classifier.random_state == 7
+
+
+@pytest.mark.parametrize(
+    ("model_type", "hyperparameters", "estimator_class"),
+    [
+        (
+            "random_forest",
+            {"n_estimators": 20, "max_depth": 4, "min_samples_leaf": 2},
+            RandomForestClassifier,
+        ),
+        (
+            "gradient_boosting",
+            {"n_estimators": 20, "learning_rate": 0.2, "max_depth": 2},
+            GradientBoostingClassifier,
+        ),
+    ],
+)
+def test_model_type_names_the_estimator(
+    prepared_params: Params,
+    model_type: str,
+    hyperparameters: dict[str, Any],
+    estimator_class: type[BaseEstimator],
+) -> None:
+    model_params = ModelParams.model_validate(
+        {"type": model_type, model_type: hyperparameters}
+    )
+    pipeline = build_pipeline(model_params, seed=7)
+
+    classifier = pipeline.named_steps["classifier"]
+    assert isinstance(classifier, estimator_class)
+    chosen = classifier.get_params()
+    assert chosen | hyperparameters == chosen
+    assert chosen["random_state"] == 7
+    features = pd.read_csv(prepared_params.paths.train)
+    pipeline.fit(features.drop(columns=["target"]), features["target"])
+    assert list(pipeline.classes_) == [0, 1]
 
 
 def test_train_saves_a_fitted_model(prepared_params: Params) -> None:

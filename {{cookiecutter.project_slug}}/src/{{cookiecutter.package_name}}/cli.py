@@ -14,9 +14,8 @@ Commands:
 * ``predict``  - predict the rows of a CSV file
 * ``batch``    - score a whole table in chunks (``batch`` in params.yaml)
 * ``drift``    - compare a table with the training data; exit 1 on drift
-{% if cookiecutter.serving %}
-* ``serve``    - serve the model over HTTP (needs the ``serve`` extra)
-{% endif %}
+* ``serve``    - serve the model over HTTP (in projects made with serving:
+  ``serve_command.py``)
 
 DVC runs ``ingest`` to ``evaluate`` (see ``dvc.yaml``); ``make repro`` runs
 ``check`` before them and ``gate`` after them.
@@ -33,12 +32,16 @@ need at their top, as usual.
 
 To add a command: write ``add_<name>_arguments(parser)`` if it takes options,
 and ``run_<name>(args, params) -> int`` (importing its module inside), then
-add one ``Command`` to ``COMMANDS``.
+add one ``Command`` to ``COMMANDS``. A feature that a project may be made
+without brings its command in a module of its own, listed in
+``OPTIONAL_COMMANDS`` (the ``serve`` command lives in ``serve_command.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -64,11 +67,15 @@ EXIT_ERROR = 2
 
 
 def run_check(args: argparse.Namespace, params: Params) -> int:
-    """Report that the settings are valid (``main`` has just checked them).
+    """Report that the settings are valid (``main`` has just checked the
+    pipeline's; this checks the sections of the optional commands).
 
     ``make repro`` runs this before ``dvc repro``: DVC reads params.yaml too, and
     a bad path there is only an "unexpected error" in DVC's words.
     """
+    for command in all_commands().values():
+        if command.check is not None:
+            command.check(args.params)
     print(f"{args.params} is valid")
     return EXIT_OK
 
@@ -262,42 +269,6 @@ def run_drift(args: argparse.Namespace, params: Params) -> int:
         return EXIT_GATE_FAILED
     print(f"No drift in {len(report.features)} features.")
     return EXIT_OK
-{% if cookiecutter.serving %}
-
-
-def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of the ``serve`` command."""
-    parser.add_argument(
-        "--host",
-        default="127.0.0.1",
-        help="address to listen on (default: 127.0.0.1; 0.0.0.0 for all)",
-    )
-    parser.add_argument(
-        "--port", type=int, default=8000, help="port to listen on (default: 8000)"
-    )
-
-
-def run_serve(args: argparse.Namespace, params: Params) -> int:
-    """Serve the model over HTTP until stopped (Ctrl+C)."""
-    # Imported here: FastAPI and uvicorn come with the "serve" extra only, and
-    # the other commands must not need them.
-    try:
-        import uvicorn
-
-        from .serve import build_app
-    except ModuleNotFoundError as error:
-        print(
-            f"error: {error.name} is not installed; run `make setup` "
-            "(or pip install -e '.[serve]')",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
-    # Loads the model now, so a missing model is a one-line error, not a server
-    # that fails on its first request.
-    app = build_app(params)
-    uvicorn.run(app, host=args.host, port=args.port)
-    return EXIT_OK
-{% endif %}
 
 
 @dataclass(frozen=True)
@@ -307,6 +278,8 @@ class Command:
     run: Callable[[argparse.Namespace, Params], int]
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+    # Checks the command's own section of params.yaml (``check`` runs it).
+    check: Callable[[str], object] | None = None
 
 
 # The dispatch table: subcommand name -> Command.
@@ -331,10 +304,22 @@ COMMANDS: dict[str, Command] = {
         "exit 1 if a table drifted from the training data",
         add_drift_arguments,
     ),
-{% if cookiecutter.serving %}
-    "serve": Command(run_serve, "serve the model over HTTP", add_serve_arguments),
-{% endif %}
 }
+
+
+# Commands of features a project may be made without: command name -> the
+# module (in this package) whose ``COMMAND`` it is. The command exists when
+# the module does.
+OPTIONAL_COMMANDS: dict[str, str] = {"serve": "serve_command"}
+
+
+def all_commands() -> dict[str, Command]:
+    """``COMMANDS`` and the optional commands whose module is present."""
+    commands = dict(COMMANDS)
+    for name, module in OPTIONAL_COMMANDS.items():
+        if importlib.util.find_spec(f"{__package__}.{module}") is not None:
+            commands[name] = importlib.import_module(f"{__package__}.{module}").COMMAND
+    return commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -345,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=__version__)
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name, command in COMMANDS.items():
+    for name, command in all_commands().items():
         subparser = subparsers.add_parser(
             name, help=command.help, description=command.help
         )
@@ -363,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code."""
     args = build_parser().parse_args(argv)
-    command = COMMANDS[args.command]
+    command = all_commands()[args.command]
     try:
         params = load_params(args.params)
         return command.run(args, params)

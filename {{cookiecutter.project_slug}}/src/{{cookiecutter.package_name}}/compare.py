@@ -19,7 +19,7 @@ that metric's tolerance (``tolerances`` in params.yaml). The outcomes:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dvc.api
@@ -28,7 +28,7 @@ import pandas as pd
 from dvc.exceptions import DvcException
 from sklearn.pipeline import Pipeline
 
-from .config import Params, Tolerances
+from .config import MetricLimits, Params
 from .data import load_prepared
 from .evaluate import compute_metrics
 from .integrity import LOCK_FILE, md5_in_lock
@@ -116,12 +116,12 @@ def score(
 
 
 def compare_metrics(
-    champion: dict[str, float], challenger: dict[str, float], tolerances: Tolerances
+    champion: dict[str, float], challenger: dict[str, float], tolerances: MetricLimits
 ) -> list[MetricComparison]:
     """Each metric that has a tolerance, for both models."""
     return [
         MetricComparison(name, champion[name], challenger[name], tolerance)
-        for name, tolerance in asdict(tolerances).items()
+        for name, tolerance in tolerances.model_dump().items()
     ]
 
 

@@ -1,297 +1,251 @@
 """Read ``params.yaml`` into typed, read-only settings.
 
 Every setting of the pipeline lives in ``params.yaml``; DVC reads the same file
-to decide which stages to re-run. ``load_params`` checks every value and raises
-``ConfigError`` with a message that names the file, the field, the rule and
-the value, for example:
+to decide which stages to re-run. ``load_params`` checks every value with
+pydantic and raises ``ConfigError`` with a message that names the file, the
+field, the rule and the value, for example:
 
-    params.yaml: data.test_size: must be between 0 and 1 (got 1.5)
+    params.yaml: data.test_size: must be less than 1 (got 1.5)
+
+Each section of the file is one class below. The rules are strict: a number
+must be written as a number (``"0.2"`` and ``true`` are refused), a whole
+number as a whole number, and a key that the section does not know is an
+error (a typo such as ``max_iters`` would otherwise be silently ignored).
+Top-level sections that ``Params`` does not know are left to their owners:
+the model server reads ``serve`` (``serve_command.py``), other tools may keep
+their own.
+
+To add a setting: add the key to ``params.yaml`` and one field, with its rule,
+to the class of its section (for example ``n_jobs: int = Field(ge=1)``).
 
 Relative paths in ``paths`` are relative to the directory you run the commands
 from, which is the project root (where DVC runs them too).
-
-To add a setting: add the key to ``params.yaml``, a field to the matching
-dataclass below, and one line that reads it in the matching ``_read_*``
-function. Keys that no dataclass knows about are ignored, so other tools can
-keep their own sections in ``params.yaml``.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 DEFAULT_PARAMS_FILE = "params.yaml"
 # Fewer solver iterations stop logistic regression before it fits anything.
 MIN_MAX_ITER = 10
-{% if cookiecutter.serving %}
-# A request body limit below this would refuse even one instance.
-MIN_BODY_BYTES = 4096
-{% endif %}
 
 
 class ConfigError(ValueError):
     """``params.yaml`` is missing, is not valid YAML, or holds an invalid value."""
 
 
-@dataclass(frozen=True)
-class DataParams:
+def _non_empty_string(value: Any) -> Any:
+    """Refuse anything but a string with at least one visible character."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string")
+    return value
+
+
+# Field types shared by the sections.
+Text = Annotated[str, BeforeValidator(_non_empty_string)]
+# A file path, written as a string in params.yaml.
+FilePath = Annotated[Path, BeforeValidator(_non_empty_string), Field(strict=False)]
+# A score, a margin or a proportion.
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class Section(BaseModel):
+    """One section of ``params.yaml``: strict types, no unknown keys, read-only."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, allow_inf_nan=False
+    )
+
+
+class DataParams(Section):
     """Where the raw data comes from and how it is split."""
 
-    source: str
-    target: str
-    test_size: float
+    source: Text
+    target: Text
+    test_size: float = Field(gt=0, lt=1)
 
 
-@dataclass(frozen=True)
-class ModelParams:
-    """Hyperparameters of the logistic regression."""
+class LogisticRegressionParams(Section):
+    """Hyperparameters of scikit-learn's ``LogisticRegression``."""
 
-    C: float
-    max_iter: int
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """The minimum value of each test-set metric; the quality gate checks them."""
-
-    accuracy: float
-    f1: float
-    roc_auc: float
+    C: float = Field(gt=0)
+    max_iter: int = Field(ge=MIN_MAX_ITER)
 
 
-@dataclass(frozen=True)
-class Tolerances:
-    """How far below the champion's score each metric of a new model may fall."""
+class RandomForestParams(Section):
+    """Hyperparameters of scikit-learn's ``RandomForestClassifier``."""
 
-    accuracy: float
-    f1: float
-    roc_auc: float
+    n_estimators: int = Field(ge=1)
+    # null: grow each tree until its leaves are pure.
+    max_depth: int | None = Field(ge=1)
+    min_samples_leaf: int = Field(ge=1)
 
 
-@dataclass(frozen=True)
-class Paths:
+class GradientBoostingParams(Section):
+    """Hyperparameters of scikit-learn's ``GradientBoostingClassifier``."""
+
+    n_estimators: int = Field(ge=1)
+    learning_rate: float = Field(gt=0)
+    max_depth: int = Field(ge=1)
+
+
+# The estimators ``model.type`` may name; train.py maps each to its class.
+ModelType = Literal["logistic_regression", "random_forest", "gradient_boosting"]
+
+
+class ModelParams(Section):
+    """Which estimator to train, and the hyperparameters of each.
+
+    Only the section that ``type`` names is used (and required); the others
+    stay in ``params.yaml`` so that ``dvc exp run -S model.type=random_forest``
+    needs nothing else.
+    """
+
+    type: ModelType
+    logistic_regression: LogisticRegressionParams | None = None
+    random_forest: RandomForestParams | None = None
+    gradient_boosting: GradientBoostingParams | None = None
+
+    @model_validator(mode="after")
+    def _chosen_section_is_present(self) -> ModelParams:
+        """The section of the chosen estimator must be there."""
+        if getattr(self, self.type) is None:
+            raise ValueError(f"needs a {self.type} section (type is {self.type})")
+        return self
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The chosen estimator's hyperparameters, as keyword arguments."""
+        chosen: Section = getattr(self, self.type)
+        return chosen.model_dump()
+
+
+class MetricLimits(Section):
+    """A value between 0 and 1 for each metric of the test set."""
+
+    accuracy: Share
+    f1: Share
+    roc_auc: Share
+
+
+class Paths(Section):
     """Files that the pipeline stages read and write."""
 
-    raw: Path
-    train: Path
-    test: Path
-    model: Path
-    training: Path
-    metrics: Path
-    confusion_matrix: Path
-    roc: Path
-    confusion_matrix_image: Path
-    roc_image: Path
+    raw: FilePath
+    train: FilePath
+    test: FilePath
+    model: FilePath
+    training: FilePath
+    metrics: FilePath
+    confusion_matrix: FilePath
+    roc: FilePath
+    confusion_matrix_image: FilePath
+    roc_image: FilePath
 
 
-@dataclass(frozen=True)
-class BatchParams:
+class BatchParams(Section):
     """Settings of batch scoring (``batch.py``)."""
 
-    input: str
-    output: Path
-    chunk_size: int
+    input: Text
+    output: FilePath
+    chunk_size: int = Field(ge=1)
 
 
-@dataclass(frozen=True)
-class DriftParams:
+class DriftParams(Section):
     """Settings of the drift check (``drift.py``): when a feature has drifted."""
 
-    p_value: float
-    min_statistic: float
-    max_missing: float
-    max_out_of_range: float
-    report: Path
-{% if cookiecutter.serving %}
+    p_value: Share
+    min_statistic: Share
+    max_missing: Share
+    max_out_of_range: Share
+    report: FilePath
 
 
-@dataclass(frozen=True)
-class ServeParams:
-    """Settings of the model server (``serve.py``)."""
+class Params(Section):
+    """All settings of the pipeline in ``params.yaml``."""
 
-    max_batch_size: int
-    max_body_bytes: int
-{% endif %}
+    # Sections owned by other modules or tools are not checked here.
+    model_config = ConfigDict(extra="ignore")
 
-
-@dataclass(frozen=True)
-class Params:
-    """All settings from ``params.yaml``."""
-
-    seed: int
+    seed: int = Field(ge=0)
     data: DataParams
     model: ModelParams
-    thresholds: Thresholds
-    tolerances: Tolerances
+    # The minimum of each metric (the quality gate).
+    thresholds: MetricLimits
+    # How far below the champion's score each metric of a new model may fall.
+    tolerances: MetricLimits
     paths: Paths
     batch: BatchParams
     drift: DriftParams
-{% if cookiecutter.serving %}
-    serve: ServeParams
-{% endif %}
 
 
-def field_names(settings: type) -> list[str]:
-    """The field names of a settings dataclass, in their order."""
-    return [item.name for item in fields(settings)]
+# The rule each kind of pydantic error stands for, in this file's words.
+RULES = {
+    "missing": "is required but missing",
+    "extra_forbidden": "is not a known setting",
+    "int_type": "must be a whole number",
+    "float_type": "must be a number",
+    "finite_number": "must be a finite number",
+    "string_type": "must be a non-empty string",
+    "model_type": "must be a mapping of settings",
+    "model_attributes_type": "must be a mapping of settings",
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
+    "literal_error": "must be one of {expected}",
+}
 
 
-class _Section:
-    """One mapping from ``params.yaml`` that knows its name, for error messages."""
-
-    def __init__(self, values: Mapping[str, Any], prefix: str, source: str) -> None:
-        self.values = values
-        self.prefix = prefix
-        self.source = source
-
-    def error(self, key: str, rule: str, value: Any) -> ConfigError:
-        """Build the error for ``key``: ``<file>: <field>: <rule> (got <value>)``."""
-        return ConfigError(f"{self.source}: {self.field(key)}: {rule} (got {value!r})")
-
-    def field(self, key: str) -> str:
-        """The dotted name of ``key``, such as ``data.test_size``."""
-        return f"{self.prefix}{key}"
-
-    def get(self, key: str) -> Any:
-        """The raw value of ``key``; a missing key is an error."""
-        if key not in self.values:
-            raise ConfigError(
-                f"{self.source}: {self.field(key)}: is required but missing"
-            )
-        return self.values[key]
-
-    def section(self, key: str) -> _Section:
-        """The nested mapping under ``key``."""
-        value = self.get(key)
-        if not isinstance(value, Mapping):
-            raise self.error(key, "must be a mapping of settings", value)
-        return _Section(value, f"{self.field(key)}.", self.source)
-
-    def string(self, key: str) -> str:
-        """A non-empty string."""
-        value = self.get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(key, "must be a non-empty string", value)
-        return value
-
-    def path(self, key: str) -> Path:
-        """A file path, given as a non-empty string."""
-        return Path(self.string(key))
-
-    def number(self, key: str) -> float:
-        """A finite integer or decimal (``true``, ``.inf`` and ``.nan`` are refused)."""
-        value = self.get(key)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(key, "must be a number", value)
-        if not math.isfinite(value):
-            raise self.error(key, "must be a finite number", value)
-        return float(value)
-
-    def share(self, key: str) -> float:
-        """A number between 0 and 1 (a score, a margin, a proportion)."""
-        value = self.number(key)
-        if not 0 <= value <= 1:
-            raise self.error(key, "must be between 0 and 1", value)
-        return value
-
-    def shares(self, names: Iterable[str]) -> dict[str, float]:
-        """Each of ``names`` as a share: the fields of a section of metrics."""
-        return {name: self.share(name) for name in names}
-
-    def integer(self, key: str) -> int:
-        """A whole number (``true``/``false`` and decimals are refused)."""
-        value = self.get(key)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(key, "must be a whole number", value)
-        return value
+def describe(error: ValidationError, source: str, prefix: str = "") -> str:
+    """The first problem of ``error`` as ``<file>: <field>: <rule> (got <value>)``."""
+    problem = error.errors()[0]
+    field = prefix + ".".join(str(part) for part in problem["loc"])
+    if problem["type"] == "value_error":
+        # Raised by a validator of this module: its own words.
+        rule = str(problem["ctx"]["error"])
+    else:
+        template = RULES.get(problem["type"], problem["msg"])
+        # A limit of 1 reads "1", not pydantic's "1.0".
+        limits = {
+            key: f"{value:g}" if isinstance(value, float) else value
+            for key, value in problem.get("ctx", {}).items()
+        }
+        rule = template.format(**limits)
+    if problem["type"] == "missing" or isinstance(problem["input"], Mapping):
+        # Nothing to quote: the value is missing, or a whole section.
+        return f"{source}: {field}: {rule}"
+    return f"{source}: {field}: {rule} (got {problem['input']!r})"
 
 
-def _read_data(section: _Section) -> DataParams:
-    """The ``data`` section."""
-    test_size = section.number("test_size")
-    if not 0 < test_size < 1:
-        raise section.error("test_size", "must be between 0 and 1", test_size)
-    return DataParams(
-        source=section.string("source"),
-        target=section.string("target"),
-        test_size=test_size,
-    )
+SectionT = TypeVar("SectionT", bound=BaseModel)
 
 
-def _read_model(section: _Section) -> ModelParams:
-    """The ``model`` section."""
-    c_value = section.number("C")
-    if c_value <= 0:
-        raise section.error("C", "must be greater than 0", c_value)
-    max_iter = section.integer("max_iter")
-    if max_iter < MIN_MAX_ITER:
-        raise section.error("max_iter", f"must be at least {MIN_MAX_ITER}", max_iter)
-    return ModelParams(C=c_value, max_iter=max_iter)
-
-
-def _read_thresholds(section: _Section) -> Thresholds:
-    """The ``thresholds`` section: every minimum is between 0 and 1."""
-    return Thresholds(**section.shares(field_names(Thresholds)))
-
-
-def _read_tolerances(section: _Section) -> Tolerances:
-    """The ``tolerances`` section: every margin is between 0 and 1."""
-    return Tolerances(**section.shares(field_names(Tolerances)))
-
-
-def _read_paths(section: _Section) -> Paths:
-    """The ``paths`` section."""
-    return Paths(
-        raw=section.path("raw"),
-        train=section.path("train"),
-        test=section.path("test"),
-        model=section.path("model"),
-        training=section.path("training"),
-        metrics=section.path("metrics"),
-        confusion_matrix=section.path("confusion_matrix"),
-        roc=section.path("roc"),
-        confusion_matrix_image=section.path("confusion_matrix_image"),
-        roc_image=section.path("roc_image"),
-    )
-
-
-def _read_batch(section: _Section) -> BatchParams:
-    """The ``batch`` section."""
-    chunk_size = section.integer("chunk_size")
-    if chunk_size < 1:
-        raise section.error("chunk_size", "must be at least 1", chunk_size)
-    return BatchParams(
-        input=section.string("input"),
-        output=section.path("output"),
-        chunk_size=chunk_size,
-    )
-
-
-def _read_drift(section: _Section) -> DriftParams:
-    """The ``drift`` section: every limit is a share, between 0 and 1."""
-    limits = ("p_value", "min_statistic", "max_missing", "max_out_of_range")
-    return DriftParams(**section.shares(limits), report=section.path("report"))
-{% if cookiecutter.serving %}
-
-
-def _read_serve(section: _Section) -> ServeParams:
-    """The ``serve`` section."""
-    max_batch_size = section.integer("max_batch_size")
-    if max_batch_size < 1:
-        raise section.error("max_batch_size", "must be at least 1", max_batch_size)
-    max_body_bytes = section.integer("max_body_bytes")
-    if max_body_bytes < MIN_BODY_BYTES:
-        raise section.error(
-            "max_body_bytes", f"must be at least {MIN_BODY_BYTES}", max_body_bytes
+def parse_section(
+    raw: Any, settings: type[SectionT], source: str, prefix: str = ""
+) -> SectionT:
+    """Check already-parsed YAML against ``settings``; ``prefix`` names its place."""
+    if not isinstance(raw, Mapping):
+        where = f"{prefix.rstrip('.')}: " if prefix else ""
+        raise ConfigError(
+            f"{source}: {where}must contain a mapping of settings (got {raw!r})"
         )
-    return ServeParams(max_batch_size=max_batch_size, max_body_bytes=max_body_bytes)
-{% endif %}
+    try:
+        return settings.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(describe(error, source, prefix)) from None
 
 
 def parse_params(raw: Any, source: str = DEFAULT_PARAMS_FILE) -> Params:
@@ -299,29 +253,11 @@ def parse_params(raw: Any, source: str = DEFAULT_PARAMS_FILE) -> Params:
 
     ``source`` is only used in error messages.
     """
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{source}: must contain a mapping of settings (got {raw!r})")
-    root = _Section(raw, "", source)
-    seed = root.integer("seed")
-    if seed < 0:
-        raise root.error("seed", "must be 0 or greater", seed)
-    return Params(
-        seed=seed,
-        data=_read_data(root.section("data")),
-        model=_read_model(root.section("model")),
-        thresholds=_read_thresholds(root.section("thresholds")),
-        tolerances=_read_tolerances(root.section("tolerances")),
-        paths=_read_paths(root.section("paths")),
-        batch=_read_batch(root.section("batch")),
-        drift=_read_drift(root.section("drift")),
-{% if cookiecutter.serving %}
-        serve=_read_serve(root.section("serve")),
-{% endif %}
-    )
+    return parse_section(raw, Params, source)
 
 
-def load_params(path: str | Path = DEFAULT_PARAMS_FILE) -> Params:
-    """Read and check the YAML file at ``path``."""
+def read_params_file(path: str | Path = DEFAULT_PARAMS_FILE) -> Any:
+    """The parsed YAML of ``path``, unchecked."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -333,7 +269,23 @@ def load_params(path: str | Path = DEFAULT_PARAMS_FILE) -> Params:
     except OSError as error:
         raise ConfigError(f"{path}: could not be read: {error}") from None
     try:
-        raw = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: is not valid YAML: {error}") from None
-    return parse_params(raw, source=str(path))
+
+
+def load_params(path: str | Path = DEFAULT_PARAMS_FILE) -> Params:
+    """Read and check the YAML file at ``path``."""
+    return parse_params(read_params_file(path), source=str(path))
+
+
+def load_section(
+    name: str, settings: type[SectionT], path: str | Path = DEFAULT_PARAMS_FILE
+) -> SectionT:
+    """Read and check one top-level section of ``path``, such as ``serve``."""
+    raw = read_params_file(path)
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{path}: must contain a mapping of settings (got {raw!r})")
+    if name not in raw:
+        raise ConfigError(f"{path}: {name}: is required but missing")
+    return parse_section(raw[name], settings, str(path), prefix=f"{name}.")

@@ -145,7 +145,7 @@ def to_json(report: DriftReport) -> dict[str, Any]:
         "reference_rows": report.reference_rows,
         "limits": {
             key: value
-            for key, value in asdict(report.limits).items()
+            for key, value in report.limits.model_dump().items()
             if key != "report"
         },
         "features": [

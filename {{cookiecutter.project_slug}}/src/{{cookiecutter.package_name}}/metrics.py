@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict
 from pathlib import Path
 
-from .config import Thresholds
+from .config import MetricLimits
 from .errors import MetricsError
 
 
@@ -54,7 +53,7 @@ def meets_minimum(metrics: Mapping[str, float], name: str, minimum: float) -> bo
 
 def check_thresholds(
     metrics: Mapping[str, float],
-    thresholds: Thresholds,
+    thresholds: MetricLimits,
     params_file: str = "params.yaml",
 ) -> list[str]:
     """One message per metric that is below its minimum (empty when all pass).
@@ -62,7 +61,7 @@ def check_thresholds(
     A metric missing from ``metrics`` counts as a failure too.
     """
     failures = []
-    for name, minimum in asdict(thresholds).items():
+    for name, minimum in thresholds.model_dump().items():
         setting = f"{params_file} thresholds.{name}"
         if name not in metrics:
             failures.append(
@@ -76,13 +75,13 @@ def check_thresholds(
     return failures
 
 
-def metrics_table(metrics: Mapping[str, float], thresholds: Thresholds) -> list[str]:
+def metrics_table(metrics: Mapping[str, float], thresholds: MetricLimits) -> list[str]:
     """One line per metric: its value, its minimum (if any) and ok or FAIL.
 
     Every metric in the file is listed, so this table replaces ``dvc metrics
     show``; a required metric missing from the file is listed as missing.
     """
-    minimums = asdict(thresholds)
+    minimums = thresholds.model_dump()
     lines = []
     for name in sorted(set(metrics) | set(minimums)):
         value = f"{metrics[name]:>8.4f}" if name in metrics else f"{'missing':>8}"

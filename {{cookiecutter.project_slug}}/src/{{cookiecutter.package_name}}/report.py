@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +50,12 @@ def model_facts(params: Params) -> str:
     test_rows = len(pd.read_csv(params.paths.confusion_matrix))  # one row per sample
     version = training["model_sha256"][:VERSION_LENGTH]
     trained_at = training["trained_at"].replace("T", " ").replace("+00:00", " UTC")
+    hyperparameters = ", ".join(
+        f"{name}={value}" for name, value in params.model.hyperparameters().items()
+    )
     return "\n".join(
         [
+            f"- **Estimator**: `{params.model.type}` ({hyperparameters})",
             f"- **Version**: `{version}`, the first {VERSION_LENGTH} characters of"
             f" the SHA-256 of `{params.paths.model}`",
             f"- **Trained**: {trained_at}",
@@ -66,7 +69,7 @@ def model_facts(params: Params) -> str:
 def metrics_table(params: Params) -> str:
     """Each metric with its value, its minimum and whether it passes, in Markdown."""
     metrics = read_metrics(params.paths.metrics)
-    minimums = asdict(params.thresholds)
+    minimums = params.thresholds.model_dump()
     rows = ["| Metric | Value | Minimum | Result |", "| --- | ---: | ---: | --- |"]
     for name in sorted(set(metrics) | set(minimums)):
         value = f"{metrics[name]:.4f}" if name in metrics else "missing"

@@ -48,6 +48,7 @@ from .config import DEFAULT_PARAMS_FILE, Params, load_params
 from .errors import DataError
 from .metrics import read_metrics
 from .predict import FeatureValueError, feature_names, load_model, predict
+from .serve_command import ServeParams, load_serve_params
 
 # Characters of the model file's SHA-256 that name the model version.
 VERSION_LENGTH = 12
@@ -354,11 +355,12 @@ def documented_body(app: FastAPI, body_model: type[BaseModel]) -> dict[str, Any]
     }
 
 
-def build_app(params: Params) -> FastAPI:
-    """The FastAPI app serving the model named in ``params`` (loaded now)."""
+def build_app(params: Params, settings: ServeParams) -> FastAPI:
+    """The FastAPI app serving the model named in ``params`` (loaded now),
+    with the request limits of ``settings`` (the ``serve`` section)."""
     served = load_served_model(params)
     instance = instance_model(served.features)
-    body_model = request_model(instance, params.serve.max_batch_size)
+    body_model = request_model(instance, settings.max_batch_size)
     health = Health(
         status="ok",
         package_version=__version__,
@@ -421,7 +423,7 @@ def build_app(params: Params) -> FastAPI:
     )
     async def post_predict(request: Request) -> Any:
         """Predict the class and the probability of class 1 of each instance."""
-        body = await read_body(request, params.serve.max_body_bytes)
+        body = await read_body(request, settings.max_body_bytes)
         return await to_thread.run_sync(answer, body, limiter=workers)
 
     return app
@@ -429,4 +431,4 @@ def build_app(params: Params) -> FastAPI:
 
 def create_app(params_path: str | Path = DEFAULT_PARAMS_FILE) -> FastAPI:
     """Read ``params_path`` and build the app; ``uvicorn --factory`` calls this."""
-    return build_app(load_params(params_path))
+    return build_app(load_params(params_path), load_serve_params(params_path))

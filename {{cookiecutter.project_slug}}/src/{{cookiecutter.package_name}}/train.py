@@ -1,12 +1,15 @@
 """Fit the model on the training set and save it.
 
-The model is a scikit-learn ``Pipeline``: a ``StandardScaler`` followed by a
-``LogisticRegression``. Keeping the scaler inside the pipeline means the saved
-file does all the preprocessing itself, so the prediction code cannot forget a
-step.
+The model is a scikit-learn ``Pipeline``: a ``StandardScaler`` followed by the
+estimator that ``model.type`` in ``params.yaml`` names, built with that
+estimator's hyperparameters from the same file. Keeping the scaler inside the
+pipeline means the saved file does all the preprocessing itself, so the
+prediction code cannot forget a step.
 
-To try another model, change ``build_pipeline`` (and add its settings to
-``ModelParams`` in ``config.py`` and to ``params.yaml``).
+To try another estimator for one run: ``dvc exp run -S model.type=random_forest``.
+To add one: a class of its hyperparameters and a section in ``ModelParams``
+(``config.py``), its name in ``ModelType``, its class in ``ESTIMATORS`` below
+and its section in ``params.yaml``.
 
 Next to the model, ``train`` writes a small JSON record of the run
 (``paths.training``): when it ran, the model file's SHA-256, the data source
@@ -23,29 +26,29 @@ from pathlib import Path
 
 import joblib
 import pandas as pd
+from sklearn.base import ClassifierMixin
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .config import ModelParams, Params
+from .config import ModelParams, ModelType, Params
 from .data import load_prepared
+
+# The scikit-learn class of each ``model.type``.
+ESTIMATORS: dict[ModelType, type[ClassifierMixin]] = {
+    "logistic_regression": LogisticRegression,
+    "random_forest": RandomForestClassifier,
+    "gradient_boosting": GradientBoostingClassifier,
+}
 
 
 def build_pipeline(model_params: ModelParams, seed: int) -> Pipeline:
-    """An unfitted scaler + logistic regression pipeline."""
-    return Pipeline(
-        steps=[
-            ("scaler", StandardScaler()),
-            (
-                "classifier",
-                LogisticRegression(
-                    C=model_params.C,
-                    max_iter=model_params.max_iter,
-                    random_state=seed,
-                ),
-            ),
-        ]
+    """An unfitted pipeline: the scaler, then the estimator ``model.type`` names."""
+    estimator = ESTIMATORS[model_params.type](
+        **model_params.hyperparameters(), random_state=seed
     )
+    return Pipeline(steps=[("scaler", StandardScaler()), ("classifier", estimator)])
 
 
 def save_model(model: Pipeline, path: Path) -> Path:
