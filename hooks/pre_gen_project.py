@@ -9,6 +9,7 @@ the directory it created, so nothing is left behind.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import keyword
 import posixpath
@@ -370,12 +371,14 @@ def check_cookiecutter_version(version: str) -> None:
 
 
 def installed_cookiecutter_version() -> str:
-    """The version of the cookiecutter that runs this hook (same interpreter)."""
-    try:
-        from importlib.metadata import version
+    """The version of the cookiecutter that runs this hook (same interpreter).
 
-        return version("cookiecutter")
-    except Exception:  # not installed as a distribution: nothing to check
+    A cookiecutter run from a source checkout has no distribution metadata:
+    nothing to check then, so the minimum is returned.
+    """
+    try:
+        return importlib.metadata.version("cookiecutter")
+    except importlib.metadata.PackageNotFoundError:
         return ".".join(map(str, MINIMUM_COOKIECUTTER))
 
 

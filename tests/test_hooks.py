@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import subprocess
 import sys
@@ -295,6 +296,24 @@ def test_old_cookiecutter_is_refused(pre: ModuleType) -> None:
     pre.check_cookiecutter_version("2.7.1")
     pre.check_cookiecutter_version("3.0.0")
     pre.check_cookiecutter_version(pre.installed_cookiecutter_version())
+
+
+def test_a_cookiecutter_without_metadata_is_not_checked(
+    pre: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def missing(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    assert pre.installed_cookiecutter_version() == "2.7"
+
+    def broken(name: str) -> str:
+        raise OSError("metadata unreadable")
+
+    # Any other failure is a bug to see, not a version to assume.
+    monkeypatch.setattr(importlib.metadata, "version", broken)
+    with pytest.raises(OSError):
+        pre.installed_cookiecutter_version()
 
 
 def test_output_directory_must_be_new_or_empty(pre: ModuleType, tmp_path: Path) -> None:
