@@ -31,3 +31,22 @@ class TextAsTyped(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters["tojson"] = json_as_typed
+
+
+def remote_type(url: str, remotes: dict[str, dict[str, Any]]) -> str:
+    """The DVC remote type (a key of cookiecutter.json's ``_dvc_remotes``) whose
+    URL scheme ``url`` uses: ``s3`` for ``s3://...``, ``http`` for
+    ``https://...``; empty for an empty URL or a path."""
+    scheme = url.split("://")[0] if "://" in url else ""
+    for name, remote in remotes.items():
+        if scheme in remote["schemes"]:
+            return name
+    return ""
+
+
+class RemoteTypes(Extension):
+    """The ``remote_type`` filter (see :func:`remote_type`)."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters["remote_type"] = remote_type

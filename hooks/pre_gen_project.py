@@ -70,43 +70,6 @@ DEPENDENCY_MODULES = frozenset(
 # the Markdown code spans the docs show the URL in.
 URL_FORBIDDEN = re.compile(r"[\s\"'`#,;\\]")
 URL_FORBIDDEN_RULE = "must not contain spaces, quotes, backticks, '#', ',', ';' or '\\'"
-# Plain http:// is accepted only for these hosts (a test server, or a tunnel to
-# this machine): anywhere else, data and basic-auth passwords need https://.
-LOOPBACK_HOST = r"(?:localhost|127(?:\.[0-9]{1,3}){3}|\[::1\])(?::[0-9]{1,5})?"
-
-# Remote type -> (pattern the whole URL must match, rule shown to the user).
-# No pattern lets a password into the URL: credentials never go to .dvc/config.
-REMOTE_URL_RULES: dict[str, tuple[re.Pattern[str], str]] = {
-    "local": (
-        re.compile(r"(?![A-Za-z][A-Za-z0-9+.-]*:)[^\x00]+"),
-        "must be a directory path outside the project: absolute, or relative to the"
-        " project root like ../storage",
-    ),
-    "s3": (
-        re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?"),
-        "must look like s3://bucket/path",
-    ),
-    "gs": (
-        re.compile(r"gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](/.*)?"),
-        "must look like gs://bucket/path",
-    ),
-    "azure": (
-        re.compile(r"azure://[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}(/.*)?"),
-        "must look like azure://container/path",
-    ),
-    "ssh": (
-        re.compile(r"ssh://(?:[^@/:]+@)?[^@/:\[\]]+(?::[1-9][0-9]{0,4})?/.+"),
-        "must look like ssh://[user@]host[:port]/path",
-    ),
-    "http": (
-        re.compile(rf"(?:https://[^/@]+|http://{LOOPBACK_HOST})(?:/.*)?"),
-        "must look like https://host/path, without credentials"
-        " (plain http:// only for localhost or 127.0.0.1)",
-    ),
-    "none": (re.compile(r""), "must be empty"),
-}
-# The optional read-only remote may use any scheme except a local path.
-READ_REMOTE_TYPES = ("s3", "gs", "azure", "ssh", "http")
 DEPLOY_TARGETS = ("none", "fly", "cloud-run", "azure-container-apps")
 CI_PLATFORMS = ("github", "azure-pipelines")
 AZURE_PIPELINES_TARGETS = ("none", "azure-container-apps")
@@ -275,23 +238,27 @@ def check_url_characters(answers: dict, field: str) -> None:
     )
 
 
+def url_matches(remote: dict, url: str) -> bool:
+    """True when ``url`` matches the remote type's ``url_pattern`` as a whole.
+
+    The patterns live in cookiecutter.json's ``_dvc_remotes``; none lets a
+    password into the URL, since credentials never go to .dvc/config.
+    """
+    return re.fullmatch(remote["url_pattern"], url) is not None
+
+
 def validate_remote(answers: dict) -> None:
     """The DVC remote URL must match the remote type; the read-only URL is optional."""
+    remotes = answers["_dvc_remotes"]
     remote = answers["dvc_remote"]
-    check(
-        remote in REMOTE_URL_RULES,
-        "dvc_remote",
-        f"must be one of {', '.join(REMOTE_URL_RULES)}",
-        remote,
-    )
+    check(remote in remotes, "dvc_remote", f"must be one of {', '.join(remotes)}", remote)
     url = answers["dvc_remote_url"]
-    pattern, rule = REMOTE_URL_RULES[remote]
     check_url_characters(answers, "dvc_remote_url")
     check(
-        bool(pattern.fullmatch(url))
+        url_matches(remotes[remote], url)
         and (remote != "local" or leads_out_of_project(url, answers["project_slug"], Path.cwd())),
         "dvc_remote_url",
-        f"{rule} for dvc_remote={remote}",
+        f"{remotes[remote]['url_rule']} for dvc_remote={remote}",
         url,
     )
 
@@ -302,11 +269,14 @@ def validate_remote(answers: dict) -> None:
         remote != "none", "dvc_read_remote_url", "must be empty when dvc_remote is none", read_url
     )
     check_url_characters(answers, "dvc_read_remote_url")
+    # Any remote type with a URL scheme can be the read-only one; not a local path.
+    readable = [kind for kind in remotes.values() if kind["schemes"]]
+    schemes = sorted(f"{scheme}://" for kind in readable for scheme in kind["schemes"])
     check(
-        any(REMOTE_URL_RULES[kind][0].fullmatch(read_url) for kind in READ_REMOTE_TYPES),
+        any(url_matches(kind, read_url) for kind in readable),
         "dvc_read_remote_url",
-        "must be empty or an s3://, gs://, azure://, ssh:// or https:// URL"
-        " (plain http:// only for localhost or 127.0.0.1)",
+        f"must be empty or a URL that starts with {', '.join(schemes[:-1])} or"
+        f" {schemes[-1]} (plain http:// only for localhost or 127.0.0.1)",
         read_url,
     )
 

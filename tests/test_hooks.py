@@ -15,7 +15,7 @@ from cookiecutter.environment import StrictEnvironment
 from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
-from helpers import TEMPLATE_DIR
+from helpers import CONTEXT, TEMPLATE_DIR
 
 HOOKS = TEMPLATE_DIR / "hooks"
 # cookiecutter puts the template on sys.path for local_extensions.py; so do we.
@@ -332,3 +332,18 @@ def test_enclosing_work_tree_of_a_path_that_does_not_exist_yet(
     subprocess.run(["git", "init", "-q", str(tmp_path / "repo")], check=True)
     inside = tmp_path / "repo" / "x" / "storage"
     assert post.enclosing_work_tree(inside) == (tmp_path / "repo").resolve()
+
+
+REMOTE_FIELDS = {"url", "url_pattern", "url_rule", "schemes", "dvc_extra", "oidc", "ci_settings"}
+
+
+def test_every_remote_type_has_one_complete_entry(pre: ModuleType) -> None:
+    """cookiecutter.json's _dvc_remotes: one entry per dvc_remote choice, every
+    field present, and each type's default URL passes its own rule."""
+    remotes = CONTEXT["_dvc_remotes"]
+    assert list(remotes) == CONTEXT["dvc_remote"]
+    for name, remote in remotes.items():
+        assert set(remote) == REMOTE_FIELDS, name
+        assert pre.url_matches(remote, remote["url"].replace("{slug}", "ml-project")), name
+        for setting in remote["ci_settings"]:
+            assert len(setting) == 4 and setting[1] in ("vars", "secrets"), (name, setting)
