@@ -70,9 +70,7 @@ DEPENDENCY_MODULES = frozenset(
 # the Markdown code spans the docs show the URL in.
 URL_FORBIDDEN = re.compile(r"[\s\"'`#,;\\]")
 URL_FORBIDDEN_RULE = "must not contain spaces, quotes, backticks, '#', ',', ';' or '\\'"
-DEPLOY_TARGETS = ("none", "fly", "cloud-run", "azure-container-apps")
 CI_PLATFORMS = ("github", "azure-pipelines")
-AZURE_PIPELINES_TARGETS = ("none", "azure-container-apps")
 
 
 class AnswerError(ValueError):
@@ -290,12 +288,15 @@ def validate_ci_platform(answers: dict) -> None:
         f"must be one of {', '.join(CI_PLATFORMS)}",
         platform,
     )
+    targets = answers["_deploy_targets"]
     target = answers["deploy_target"]
+    on_azure = [name for name, facts in targets.items() if facts["azure_pipelines"]]
+    github_only = [name for name in targets if name not in on_azure]
     check(
-        platform != "azure-pipelines" or target in AZURE_PIPELINES_TARGETS,
+        platform != "azure-pipelines" or target in on_azure,
         "deploy_target",
-        f"must be {' or '.join(AZURE_PIPELINES_TARGETS)} when ci_platform is azure-pipelines"
-        " (the fly and cloud-run deploys are GitHub Actions jobs)",
+        f"must be {' or '.join(on_azure)} when ci_platform is azure-pipelines"
+        f" (the {' and '.join(github_only)} deploys are GitHub Actions jobs)",
         target,
     )
 
@@ -305,12 +306,8 @@ def validate_serving(answers: dict) -> None:
     serving = answers["serving"]
     check(isinstance(serving, bool), "serving", "must be true or false", serving)
     target = answers["deploy_target"]
-    check(
-        target in DEPLOY_TARGETS,
-        "deploy_target",
-        f"must be one of {', '.join(DEPLOY_TARGETS)}",
-        target,
-    )
+    targets = answers["_deploy_targets"]
+    check(target in targets, "deploy_target", f"must be one of {', '.join(targets)}", target)
     check(
         serving or target == "none", "deploy_target", "must be none when serving is false", target
     )

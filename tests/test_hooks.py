@@ -347,3 +347,13 @@ def test_every_remote_type_has_one_complete_entry(pre: ModuleType) -> None:
         assert pre.url_matches(remote, remote["url"].replace("{slug}", "ml-project")), name
         for setting in remote["ci_settings"]:
             assert len(setting) == 4 and setting[1] in ("vars", "secrets"), (name, setting)
+
+
+def test_every_deploy_target_has_one_entry() -> None:
+    """cookiecutter.json's _deploy_targets: one entry per deploy_target choice."""
+    targets = CONTEXT["_deploy_targets"]
+    assert list(targets) == CONTEXT["deploy_target"]
+    for name, target in targets.items():
+        assert set(target) == {"azure_pipelines", "ci_settings"}, name
+        for setting in target["ci_settings"]:
+            assert len(setting) == 3 and setting[1] in ("vars", "secrets"), (name, setting)

@@ -52,7 +52,7 @@ REFUSED = [
     (
         {"ci_platform": "azure-pipelines", "deploy_target": "fly"},
         "deploy_target",
-        "none or azure-container-apps when ci_platform is azure-pipelines",
+        "azure-container-apps or none when ci_platform is azure-pipelines",
     ),
     # A trailing newline, names that shadow a dependency, emails that
     # break at build time, a name too long for the file system, a local remote
