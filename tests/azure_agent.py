@@ -147,6 +147,24 @@ def jobs(compiled: dict) -> dict[str, list[dict]]:
     return found
 
 
+SETTINGS_FILE = "azure-pipelines/settings.yml"
+# What a user fills in once the Azure resources exist (a pipeline "set up").
+FILLED = {
+    "azureServiceConnection": "ml-azure",
+    "containerRegistry": "acme",
+    "containerAppsResourceGroup": "ml-serving",
+}
+
+
+def fill_settings(project: Path, values: dict) -> None:
+    """Write ``values`` into azure-pipelines/settings.yml, as a user sets them up."""
+    path = project / SETTINGS_FILE
+    text = path.read_text()
+    for name, value in values.items():
+        text = text.replace(f'{name}: ""', f'{name}: "{value}"')
+    path.write_text(text)
+
+
 def env_name(variable: str) -> str:
     """How Azure Pipelines exports a variable: upper case, '.' as '_'."""
     return variable.replace(".", "_").upper()

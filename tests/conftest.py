@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -132,3 +135,45 @@ def env(temp_root: Path) -> dict:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     """A git copy of the template at commit A (cruft_support.Template)."""
     return copy_template(tmp_path_factory.mktemp("template") / "ml-cicd")
+
+
+# --- Module bakes shared by the files of one subject ----------------------------
+# Module-scoped: each file that uses one bakes its own.
+
+
+@pytest.fixture(scope="module")
+def bake_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict], Baked]:
+    """Bake on first use, once per set of answers, for the whole module (test_workflows*.py)."""
+    cache: dict[str, Baked] = {}
+
+    def get(answers: dict) -> Baked:
+        key = json.dumps(answers, sort_keys=True)
+        if key not in cache:
+            cache[key] = bake(tmp_path_factory.mktemp("workflows"), **answers)
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def serving_bakes(tmp_path_factory: pytest.TempPathFactory, baked_venv: Path) -> dict[str, Baked]:
+    """One bake per deployment target (each on another Python), and one without serving
+    (test_serving*.py)."""
+    answers: dict[str, dict[str, Any]] = {
+        "none": {},
+        "fly": {"deploy_target": "fly", "python_version": "3.12"},
+        "cloud-run": {"deploy_target": "cloud-run", "python_version": "3.13"},
+        "off": {"serving": False},
+    }
+    return {
+        name: bake(tmp_path_factory.mktemp(name), venv=baked_venv, **values)
+        for name, values in answers.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def serving_trained(serving_bakes: dict[str, Baked]) -> Baked:
+    """The default bake of ``bakes`` after its DVC pipeline ran (model and metrics exist)."""
+    project = serving_bakes["none"]
+    project.run("dvc", "repro")
+    return project

@@ -18,12 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
 from _pytest.mark import ParameterSet
 
 from cookiecutter.main import cookiecutter
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 CONTEXT: dict = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+SLUG = "ml-project"  # the default project_slug
 CACHE_DIR = TEMPLATE_DIR / ".cache"
 # DVC remote settings that hold secrets: none may ever appear in .dvc/config.
 CREDENTIAL_KEYS = (
@@ -323,3 +326,53 @@ def add_lock_file(project: Baked) -> Path:
             shutil.copy(project.path / "uv.lock", cached)
     shutil.copy(cached, project.path / "uv.lock")
     return project.path / "uv.lock"
+
+
+# --- The baked workflows, read as files (test_workflows*.py) -------------------
+
+WORKFLOWS = ".github/workflows"
+MINE = (
+    "testing.yml",
+    "documentation.yml",
+    "train.yml",
+    "publish.yml",
+    "batch.yml",
+    "monitoring.yml",
+)
+DVC_REMOTE_ACTION = "$/.github/actions/dvc-remote"
+EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+
+# Every combination, plus read-only remotes: https beside s3 (anonymous pulls),
+# s3 beside gs (a second login), https beside a local remote.
+S3 = next(c for c in combinations() if c["dvc_remote"] == "s3")
+GS = next(c for c in combinations() if c["dvc_remote"] == "gs")
+LOCAL = next(c for c in combinations() if c["dvc_remote"] == "local")
+EXTRA = {
+    "s3-readonly-https": {**S3, "dvc_read_remote_url": "https://dvc-mirror.example.com/ml"},
+    "gs-readonly-s3": {**GS, "dvc_read_remote_url": "s3://ml-mirror/storage"},
+    "local-readonly-https": {**LOCAL, "dvc_read_remote_url": "https://dvc-mirror.example.com/ml"},
+}
+ANSWERS = [pytest.param(c, id=combination_id(c)) for c in combinations()] + [
+    pytest.param(answers, id=name) for name, answers in EXTRA.items()
+]
+
+
+def workflows(project: Baked) -> dict[str, dict]:
+    """Every workflow file of the project, parsed (file name -> workflow)."""
+    return {
+        path.name: yaml.safe_load(path.read_text())
+        for path in sorted((project.path / WORKFLOWS).glob("*.y*ml"))
+    }
+
+
+def steps_of(workflow: dict) -> Iterator[tuple[str, dict]]:
+    """(job id, step) for every step of a workflow."""
+    for job_id, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            yield job_id, step
+
+
+def triggers(workflow: dict) -> dict:
+    """The ``on:`` block (PyYAML reads the key ``on`` as True)."""
+    on: dict = workflow.get("on", workflow.get(True)) or {}
+    return on

@@ -1,14 +1,11 @@
-"""ci_platform=azure-pipelines: Azure Pipelines YAML instead of .github/.
+"""ci_platform=azure-pipelines: Azure Pipelines YAML instead of .github/, read statically.
 
-Static, for every combination with Azure Pipelines: the pipelines pass the
-vendored Azure Pipelines schema, the project has exactly its files, each
-setting is referenced only where its option is on. Every step runs the same
-command as its GitHub Actions twin (read from a GitHub bake of the same
-answers). Then the steps run in order in a baked clone with azure_agent.py:
-the CI pipeline of a pull request (lint, tests, pipeline and gate, report,
-the report's PR thread posted to an Azure DevOps stand-in on 127.0.0.1), and
-the release of a tag (tests, pipeline, packages, then staging: deploy through
-the ``az`` stand-in and the smoke test against an app on 127.0.0.1).
+For every combination with Azure Pipelines: the pipelines pass the vendored
+Azure Pipelines schema, the project has exactly its files, each setting is
+referenced only where its option is on. Every step runs the same command as its
+GitHub Actions twin (read from a GitHub bake of the same answers), a script of
+several commands stops at its first failure, and a failing gate fails its step.
+The steps run in order in test_azure_pipelines_run.py.
 """
 
 from __future__ import annotations
@@ -23,16 +20,13 @@ from typing import Any
 import pytest
 import yaml
 
-from azure_agent import Agent, compile_pipeline, jobs
-from helpers import PRE_COMMIT_HOME, Baked, bake, clean_env, combination_id, combinations, uv
-from servers import JSONServer
+from azure_agent import FILLED, SETTINGS_FILE, Agent, compile_pipeline, fill_settings
+from helpers import Baked, bake, combination_id, combinations
 from test_bake import expected_files
 
 BIN = Path(sys.executable).parent
-STANDINS = Path(__file__).resolve().parent / "standins"
 AZURE = [pytest.param(c, id=combination_id(c)) for c in combinations("azure-pipelines")]
 PIPELINES = ("azure-pipelines.yml", "azure-pipelines/train.yml", "azure-pipelines/release.yml")
-SETTINGS_FILE = "azure-pipelines/settings.yml"
 
 
 def azure_files(answers: dict, package: str) -> set[str]:
@@ -57,22 +51,6 @@ def baked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Baked]:
 def test_exact_file_set(baked: dict[str, Baked], answers: dict) -> None:
     project = baked[combination_id(answers)]
     assert project.files() == azure_files(answers, project.package)
-
-
-FILLED = {
-    "azureServiceConnection": "ml-azure",
-    "containerRegistry": "acme",
-    "containerAppsResourceGroup": "ml-serving",
-}
-
-
-def fill_settings(project: Path, values: dict) -> None:
-    """Write ``values`` into azure-pipelines/settings.yml, as a user sets them up."""
-    path = project / SETTINGS_FILE
-    text = path.read_text()
-    for name, value in values.items():
-        text = text.replace(f'{name}: ""', f'{name}: "{value}"')
-    path.write_text(text)
 
 
 def check_schema(files: list[Path]) -> subprocess.CompletedProcess:
@@ -295,180 +273,3 @@ def test_a_failing_gate_fails_its_azure_step(tmp_path: Path, baked_venv: Path) -
     with pytest.raises(AssertionError, match="exited 1"):
         agent.bash(script, {"displayName": "Apply the quality gate"})
     assert "Quality gate failed" in (project.path / "gate.txt").read_text()
-
-
-# --- the steps, run in order ---------------------------------------------------
-
-
-def agent_env(root: Path) -> dict:
-    """A hosted agent's environment: the test tools (uv, az) on PATH, the cloud state."""
-    tools = root / "tools"
-    tools.mkdir()
-    wrapper = tools / "az"
-    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{STANDINS / "az.py"}" "$@"\n')
-    wrapper.chmod(0o755)
-    (tools / "uv").symlink_to(uv())
-    base = clean_env()
-    state = root / "state"
-    state.mkdir()
-    return clean_env(
-        {
-            "PATH": f"{tools}:{base['PATH']}",
-            "STANDIN_STATE": str(state),
-            "UV_PYTHON_DOWNLOADS": "never",
-            "TF_BUILD": "True",
-        }
-    )
-
-
-def predefined(project: Path, staging: Path, **more: str) -> dict:
-    """The predefined variables of one run."""
-    return {
-        "Build.SourcesDirectory": str(project),
-        "Build.ArtifactStagingDirectory": str(staging),
-        "Build.BuildId": "42",
-        "Agent.JobStatus": "Succeeded",
-        "PRE_COMMIT_HOME": str(PRE_COMMIT_HOME),  # what Cache@2 restores
-        **more,
-    }
-
-
-@pytest.mark.slow
-def test_ci_and_release_steps_run_in_order_in_a_baked_clone(tmp_path: Path) -> None:
-    project = bake(
-        tmp_path / "bake", ci_platform="azure-pipelines", deploy_target="azure-container-apps"
-    ).path
-    git = [
-        "git",
-        "-c",
-        "user.name=Dev",
-        "-c",
-        "user.email=dev@example.com",
-        "-c",
-        "commit.gpgsign=false",
-    ]
-    # A pull request: the checkout is the merge commit, main is its first parent.
-    base = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True
-    ).stdout.strip()
-    env = agent_env(tmp_path)
-
-    compiled = compile_pipeline(project, "azure-pipelines.yml")
-    threads: list = []
-
-    def devops(method: str, path: str, body: Any) -> tuple[int, object]:
-        if method == "GET":
-            return 200, {"value": threads, "count": len(threads)}
-        if method == "POST":
-            threads.append({"id": 7, "comments": [{"id": 1, **body["comments"][0]}]})
-            return 200, threads[-1]
-        threads[0]["comments"][0]["content"] = body["content"]
-        return 200, threads[0]["comments"][0]
-
-    with JSONServer(devops) as server:
-        agent = Agent(project, env)
-        agent.variables.update(compiled["variables"])
-        agent.variables.update(
-            predefined(
-                project,
-                tmp_path / "staging-dir",
-                **{
-                    "Build.Reason": "PullRequest",
-                    "Build.Repository.Provider": "TfsGit",
-                    "System.PullRequest.IsFork": "False",
-                    "System.CollectionUri": f"{server.url}/acme/",
-                    "System.TeamProject": "ML Project",
-                    "Build.Repository.ID": "repo-1",
-                    "System.PullRequest.PullRequestId": "5",
-                    "System.AccessToken": "job-token",
-                },
-            )
-        )
-        params = project / "params.yaml"
-        params.write_text(params.read_text().replace("seed: 42", "seed: 7"))
-        subprocess.run([*git, "commit", "-qam", "A change under review"], cwd=project, check=True)
-        subprocess.run(
-            [*git, "merge", "-q", "--no-ff", "-m", "Merge", "HEAD"], cwd=project, check=False
-        )
-        for job in ("lint", "tests", "pipeline"):
-            agent.run_job(jobs(compiled)[job], skip=("Install uv",))
-        assert agent.variables["BASE_SHA"] == base
-        report = (project / "pipeline-report.md").read_text()
-        assert "## Pipeline report" in report and "The quality gate **passed**" in report
-        assert (project / "pipeline-plots" / "index.html").exists()
-        (post,) = [r for r in server.requests if r[0] == "POST"]
-        assert post[1].startswith(
-            "/acme/ML%20Project/_apis/git/repositories/repo-1/"
-            "pullRequests/5/threads?api-version=7.1"
-        )
-        assert post[3]["Authorization"] == "Bearer job-token"
-        body: Any = post[2]
-        assert body["comments"][0]["content"].startswith("<!-- pipeline-report -->\n## Pipeline")
-        # A second run updates the same thread.
-        agent.run_job(
-            [s for s in jobs(compiled)["pipeline"] if "thread" in s.get("displayName", "")]
-        )
-        assert [r[0] for r in server.requests].count("POST") == 1
-        assert any(r[0] == "PATCH" and "/threads/7/comments/1?" in r[1] for r in server.requests)
-    assert agent.ran[:3] == [
-        "Install the project and its tools",
-        "Run every hook on every file",
-        "Install the project and its tools",
-    ]
-    assert "Post the report, or update the thread of an earlier run" in agent.ran
-    assert any("DVC remote not used" in w for w in agent.warnings)
-    # The bake's first commit has no uv.lock: make setup wrote one and said to commit it.
-    assert any("created uv.lock" in w and "commit it" in w for w in agent.warnings)
-
-    # The release of a tag, with the settings and the uv.lock of the CI run committed.
-    fill_settings(project, FILLED)
-    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
-    subprocess.run([*git, "commit", "--no-verify", "-qm", "Set up Azure"], cwd=project, check=True)
-    subprocess.run([*git, "tag", "v1.2.0"], cwd=project, check=True)
-    release = compile_pipeline(project, "azure-pipelines/release.yml")
-    image = "acme.azurecr.io/ml-project:42"
-    assert (
-        release["variables"]["IMAGE"]
-        == "$(containerRegistry).azurecr.io/$(IMAGE_NAME):$(Build.BuildId)"
-    )
-    agent = Agent(project, env)
-    agent.variables.update(release["variables"])
-    agent.variables.update(
-        predefined(
-            project,
-            tmp_path / "release-dir",
-            **{"Build.SourceBranch": "refs/tags/v1.2.0", "Build.SourceBranchName": "v1.2.0"},
-        )
-    )
-    build = [s for s in jobs(release)["build.gate"] if "acr build" not in s.get("displayName", "")]
-    agent.run_job(build, skip=("Install uv",))
-    assert not any("uv.lock" in w for w in agent.warnings)  # committed with the settings
-    assert sorted(p.name for p in (tmp_path / "release-dir" / "release").iterdir()) == [
-        "metrics.json",
-        "ml_project-1.2.0-py3-none-any.whl",
-        "ml_project-1.2.0.tar.gz",
-        "model.joblib",
-        "uv.lock",
-    ]
-    # The registry got the image (`az acr build` is not stood in); staging has an app.
-    state = Path(env["STANDIN_STATE"]) / "cloud.json"
-    with JSONServer(lambda m, p, b: (200, {"status": "ok"}), tls_dir=tmp_path / "tls") as app:
-        state.write_text(
-            json.dumps(
-                {
-                    "images": {image: "sha256:1"},
-                    "container_apps": {
-                        "ml-project-staging": {"resource_group": "ml-serving", "fqdn": app.address}
-                    },
-                }
-            )
-        )
-        # The deployment job runs on an agent of its own, with the same run's variables.
-        variables = agent.variables
-        agent = Agent(project, {**env, "SSL_CERT_FILE": str(app.cert)})
-        agent.variables.update(variables)
-        agent.run_job(jobs(release)["staging.deploy"])
-        assert [(m, p) for m, p, _, _ in app.requests] == [("GET", "/health")]
-    assert json.loads(state.read_text())["container_apps"]["ml-project-staging"]["image"] == image
-    assert agent.ran == ["Deploy the image", "Smoke-test the new revision"]
-    assert "staging.deploy" in jobs(release) and "production.deploy" in jobs(release)

@@ -42,3 +42,6 @@ def test_baked_tests_pass_without_serving(tmp_path: Path, baked_venv: Path, answ
     result = project.make("test")
     assert_pytest_passed(result.stdout)
     assert not (project.path / "tests" / "test_serve.py").exists()
+    # No serve command without its module.
+    commands = project.run("python", "-m", project.package, "--help").stdout
+    assert "gate" in commands and "serve" not in commands

@@ -1,0 +1,198 @@
+"""ci_platform=azure-pipelines: the steps run in order in a baked clone, with azure_agent.py.
+
+The CI pipeline of a pull request (lint, tests, pipeline and gate, report, the
+report's PR thread posted to an Azure DevOps stand-in on 127.0.0.1), and the
+release of a tag (tests, pipeline, packages, then staging: deploy through the
+``az`` stand-in and the smoke test against an app on 127.0.0.1). What the
+pipelines are, read statically, is in test_azure_pipelines.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from azure_agent import FILLED, Agent, compile_pipeline, fill_settings, jobs
+from helpers import PRE_COMMIT_HOME, bake, clean_env, uv
+from servers import JSONServer
+
+STANDINS = Path(__file__).resolve().parent / "standins"
+
+
+def agent_env(root: Path) -> dict:
+    """A hosted agent's environment: the test tools (uv, az) on PATH, the cloud state."""
+    tools = root / "tools"
+    tools.mkdir()
+    wrapper = tools / "az"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{STANDINS / "az.py"}" "$@"\n')
+    wrapper.chmod(0o755)
+    (tools / "uv").symlink_to(uv())
+    base = clean_env()
+    state = root / "state"
+    state.mkdir()
+    return clean_env(
+        {
+            "PATH": f"{tools}:{base['PATH']}",
+            "STANDIN_STATE": str(state),
+            "UV_PYTHON_DOWNLOADS": "never",
+            "TF_BUILD": "True",
+        }
+    )
+
+
+def predefined(project: Path, staging: Path, **more: str) -> dict:
+    """The predefined variables of one run."""
+    return {
+        "Build.SourcesDirectory": str(project),
+        "Build.ArtifactStagingDirectory": str(staging),
+        "Build.BuildId": "42",
+        "Agent.JobStatus": "Succeeded",
+        "PRE_COMMIT_HOME": str(PRE_COMMIT_HOME),  # what Cache@2 restores
+        **more,
+    }
+
+
+@pytest.mark.slow
+def test_ci_and_release_steps_run_in_order_in_a_baked_clone(tmp_path: Path) -> None:
+    project = bake(
+        tmp_path / "bake", ci_platform="azure-pipelines", deploy_target="azure-container-apps"
+    ).path
+    git = [
+        "git",
+        "-c",
+        "user.name=Dev",
+        "-c",
+        "user.email=dev@example.com",
+        "-c",
+        "commit.gpgsign=false",
+    ]
+    # A pull request: the checkout is the merge commit, main is its first parent.
+    base = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    env = agent_env(tmp_path)
+
+    compiled = compile_pipeline(project, "azure-pipelines.yml")
+    threads: list = []
+
+    def devops(method: str, path: str, body: Any) -> tuple[int, object]:
+        if method == "GET":
+            return 200, {"value": threads, "count": len(threads)}
+        if method == "POST":
+            threads.append({"id": 7, "comments": [{"id": 1, **body["comments"][0]}]})
+            return 200, threads[-1]
+        threads[0]["comments"][0]["content"] = body["content"]
+        return 200, threads[0]["comments"][0]
+
+    with JSONServer(devops) as server:
+        agent = Agent(project, env)
+        agent.variables.update(compiled["variables"])
+        agent.variables.update(
+            predefined(
+                project,
+                tmp_path / "staging-dir",
+                **{
+                    "Build.Reason": "PullRequest",
+                    "Build.Repository.Provider": "TfsGit",
+                    "System.PullRequest.IsFork": "False",
+                    "System.CollectionUri": f"{server.url}/acme/",
+                    "System.TeamProject": "ML Project",
+                    "Build.Repository.ID": "repo-1",
+                    "System.PullRequest.PullRequestId": "5",
+                    "System.AccessToken": "job-token",
+                },
+            )
+        )
+        params = project / "params.yaml"
+        params.write_text(params.read_text().replace("seed: 42", "seed: 7"))
+        subprocess.run([*git, "commit", "-qam", "A change under review"], cwd=project, check=True)
+        subprocess.run(
+            [*git, "merge", "-q", "--no-ff", "-m", "Merge", "HEAD"], cwd=project, check=False
+        )
+        for job in ("lint", "tests", "pipeline"):
+            agent.run_job(jobs(compiled)[job], skip=("Install uv",))
+        assert agent.variables["BASE_SHA"] == base
+        report = (project / "pipeline-report.md").read_text()
+        assert "## Pipeline report" in report and "The quality gate **passed**" in report
+        assert (project / "pipeline-plots" / "index.html").exists()
+        (post,) = [r for r in server.requests if r[0] == "POST"]
+        assert post[1].startswith(
+            "/acme/ML%20Project/_apis/git/repositories/repo-1/"
+            "pullRequests/5/threads?api-version=7.1"
+        )
+        assert post[3]["Authorization"] == "Bearer job-token"
+        body: Any = post[2]
+        assert body["comments"][0]["content"].startswith("<!-- pipeline-report -->\n## Pipeline")
+        # A second run updates the same thread.
+        agent.run_job(
+            [s for s in jobs(compiled)["pipeline"] if "thread" in s.get("displayName", "")]
+        )
+        assert [r[0] for r in server.requests].count("POST") == 1
+        assert any(r[0] == "PATCH" and "/threads/7/comments/1?" in r[1] for r in server.requests)
+    assert agent.ran[:3] == [
+        "Install the project and its tools",
+        "Run every hook on every file",
+        "Install the project and its tools",
+    ]
+    assert "Post the report, or update the thread of an earlier run" in agent.ran
+    assert any("DVC remote not used" in w for w in agent.warnings)
+    # The bake's first commit has no uv.lock: make setup wrote one and said to commit it.
+    assert any("created uv.lock" in w and "commit it" in w for w in agent.warnings)
+
+    # The release of a tag, with the settings and the uv.lock of the CI run committed.
+    fill_settings(project, FILLED)
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "--no-verify", "-qm", "Set up Azure"], cwd=project, check=True)
+    subprocess.run([*git, "tag", "v1.2.0"], cwd=project, check=True)
+    release = compile_pipeline(project, "azure-pipelines/release.yml")
+    image = "acme.azurecr.io/ml-project:42"
+    assert (
+        release["variables"]["IMAGE"]
+        == "$(containerRegistry).azurecr.io/$(IMAGE_NAME):$(Build.BuildId)"
+    )
+    agent = Agent(project, env)
+    agent.variables.update(release["variables"])
+    agent.variables.update(
+        predefined(
+            project,
+            tmp_path / "release-dir",
+            **{"Build.SourceBranch": "refs/tags/v1.2.0", "Build.SourceBranchName": "v1.2.0"},
+        )
+    )
+    build = [s for s in jobs(release)["build.gate"] if "acr build" not in s.get("displayName", "")]
+    agent.run_job(build, skip=("Install uv",))
+    assert not any("uv.lock" in w for w in agent.warnings)  # committed with the settings
+    assert sorted(p.name for p in (tmp_path / "release-dir" / "release").iterdir()) == [
+        "metrics.json",
+        "ml_project-1.2.0-py3-none-any.whl",
+        "ml_project-1.2.0.tar.gz",
+        "model.joblib",
+        "uv.lock",
+    ]
+    # The registry got the image (`az acr build` is not stood in); staging has an app.
+    state = Path(env["STANDIN_STATE"]) / "cloud.json"
+    with JSONServer(lambda m, p, b: (200, {"status": "ok"}), tls_dir=tmp_path / "tls") as app:
+        state.write_text(
+            json.dumps(
+                {
+                    "images": {image: "sha256:1"},
+                    "container_apps": {
+                        "ml-project-staging": {"resource_group": "ml-serving", "fqdn": app.address}
+                    },
+                }
+            )
+        )
+        # The deployment job runs on an agent of its own, with the same run's variables.
+        variables = agent.variables
+        agent = Agent(project, {**env, "SSL_CERT_FILE": str(app.cert)})
+        agent.variables.update(variables)
+        agent.run_job(jobs(release)["staging.deploy"])
+        assert [(m, p) for m, p, _, _ in app.requests] == [("GET", "/health")]
+    assert json.loads(state.read_text())["container_apps"]["ml-project-staging"]["image"] == image
+    assert agent.ran == ["Deploy the image", "Smoke-test the new revision"]
+    assert "staging.deploy" in jobs(release) and "production.deploy" in jobs(release)
