@@ -16,6 +16,7 @@ import pytest
 import {{ cookiecutter.package_name }} as package
 from {{ cookiecutter.package_name }}.cli import (
     COMMANDS,
+    all_commands,
     build_parser,
     main,
 )
@@ -32,7 +33,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_every_command_takes_params() -> None:
-    parser = build_parser()
+    parser = build_parser(all_commands())
 
     for name in COMMANDS:
         extra = ["--input", "x.csv"] if name == "predict" else []
@@ -41,7 +42,7 @@ def test_every_command_takes_params() -> None:
 
 
 def test_params_defaults_to_params_yaml() -> None:
-    assert build_parser().parse_args(["train"]).params == "params.yaml"
+    assert build_parser(all_commands()).parse_args(["train"]).params == "params.yaml"
 
 
 def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:

@@ -322,15 +322,15 @@ def all_commands() -> dict[str, Command]:
     return commands
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with one subparser per entry of ``COMMANDS``."""
+def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
+    """The argument parser with one subparser per entry of ``commands``."""
     parser = argparse.ArgumentParser(
         prog=f"python -m {__package__}",
         description="Prepare data, train, evaluate and use the model.",
     )
     parser.add_argument("--version", action="version", version=__version__)
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name, command in all_commands().items():
+    for name, command in commands.items():
         subparser = subparsers.add_parser(
             name, help=command.help, description=command.help
         )
@@ -347,8 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code."""
-    args = build_parser().parse_args(argv)
-    command = all_commands()[args.command]
+    commands = all_commands()
+    args = build_parser(commands).parse_args(argv)
+    command = commands[args.command]
     try:
         params = load_params(args.params)
         return command.run(args, params)
