@@ -28,7 +28,15 @@ from typing import Any
 
 import yaml
 
-from helpers import CONTEXT, PRE_COMMIT_HOME, Baked, add_lock_file, uv
+from helpers import (
+    CONTEXT,
+    PRE_COMMIT_HOME,
+    Baked,
+    add_lock_file,
+    compile_uv_cache,
+    ensure_baked_venv,
+    uv,
+)
 from standins.actions import write_actions
 from standins.fake_github import PERSONAL_TOKEN, WORKFLOW_TOKEN, Repository
 
@@ -169,6 +177,8 @@ class GitHubRepository:
         self.git_origin("symbolic-ref", "HEAD", "refs/heads/main")
         self.github = Repository.create(self.state_dir / "github.json", REPOSITORY)
         self.folders = write_actions(root / "actions")
+        # The jobs' fresh virtualenvs link compiled bytecode from uv's cache.
+        compile_uv_cache(ensure_baked_venv())
         self.install_tools()
         if locked and not (project.path / "uv.lock").exists():
             add_lock_file(project)

@@ -3,12 +3,14 @@ runner is made up for here, so that a workflow test fails only for the workflow.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from actions_engine import GitHubRepository
-from helpers import bake
+from helpers import bake, clean_env, compile_uv_cache, uv
 
 pytestmark = pytest.mark.slow
 
@@ -43,3 +45,23 @@ def test_a_failing_step_keeps_its_last_lines(tmp_path: Path) -> None:
         assert run["fail"].result == "failure", run.describe()
         assert "printed just before the step failed" in run["fail"].errors, run.describe()
         assert "20000" in run["fail"].output, run.describe()
+
+
+def test_a_jobs_fresh_virtualenv_starts_with_compiled_bytecode(
+    tmp_path: Path, baked_venv: Path
+) -> None:
+    """Every act job makes a new .venv; uv links the bytecode compiled in its
+    cache into it, so the job's first import of scikit-learn compiles nothing."""
+    compile_uv_cache(baked_venv)
+    venv = tmp_path / "job-venv"
+    python = str(baked_venv / "bin" / "python")
+    env = clean_env({"UV_PYTHON_DOWNLOADS": "never"})
+    subprocess.run([uv(), "venv", "-q", "--python", python, str(venv)], check=True, env=env)
+    subprocess.run(
+        [uv(), "pip", "install", "-q", "--offline", "--python", str(venv), "scikit-learn"],
+        check=True,
+        env=env,
+    )
+    site_packages = next(venv.glob("lib/python*/site-packages"))
+    tag = sys.implementation.cache_tag
+    assert (site_packages / "sklearn" / "__pycache__" / f"__init__.{tag}.pyc").is_file()
