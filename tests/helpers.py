@@ -354,9 +354,17 @@ def compile_uv_cache(venv: Path) -> None:
         if marker.exists():
             return
         wheels = cached_wheels_of(venv, uv_cache_dir())
+        # What lands in site-packages: not ``*.dist-info`` nor ``*.data``,
+        # whose ``scripts`` folder uv refuses to install with a ``__pycache__``.
+        sources = [
+            str(entry)
+            for wheel in wheels
+            for entry in wheel.iterdir()
+            if entry.suffix not in {".dist-info", ".data"}
+        ]
         # Some packages ship files that are not Python 3 (test data): skipped quietly.
         subprocess.run(
-            [str(venv / "bin" / "python"), "-m", "compileall", "-qq", "-j0", *map(str, wheels)],
+            [str(venv / "bin" / "python"), "-m", "compileall", "-qq", "-j0", *sources],
             check=False,
         )
         marker.write_text("\n".join(map(str, wheels)))

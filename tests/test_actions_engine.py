@@ -51,14 +51,26 @@ def test_a_jobs_fresh_virtualenv_starts_with_compiled_bytecode(
     tmp_path: Path, baked_venv: Path
 ) -> None:
     """Every act job makes a new .venv; uv links the bytecode compiled in its
-    cache into it, so the job's first import of scikit-learn compiles nothing."""
+    cache into it, so the job's first import of scikit-learn compiles nothing.
+    A wheel with scripts (jmespath's ``jp.py``) still installs: uv refuses a
+    ``__pycache__`` among them."""
     compile_uv_cache(baked_venv)
     venv = tmp_path / "job-venv"
     python = str(baked_venv / "bin" / "python")
     env = clean_env({"UV_PYTHON_DOWNLOADS": "never"})
     subprocess.run([uv(), "venv", "-q", "--python", python, str(venv)], check=True, env=env)
     subprocess.run(
-        [uv(), "pip", "install", "-q", "--offline", "--python", str(venv), "scikit-learn"],
+        [
+            uv(),
+            "pip",
+            "install",
+            "-q",
+            "--offline",
+            "--python",
+            str(venv),
+            "scikit-learn",
+            "jmespath",
+        ],
         check=True,
         env=env,
     )
