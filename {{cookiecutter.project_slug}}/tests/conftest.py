@@ -2,10 +2,18 @@
 
 Every test writes into its own temporary folder (pytest's ``tmp_path``), never
 into the project, so tests can run in any order and alongside ``dvc repro``.
+
+The pipeline's steps run once per test session with the test settings
+(``pipeline_run``) and once with the project's own ``params.yaml``
+(``project_run``); the fixtures that need a prepared, trained or evaluated
+project copy those files instead of training again in every test. The steps
+themselves are tested in ``test_data.py``, ``test_train.py`` and
+``test_evaluate.py``, and ``test_pipeline.py`` runs them as DVC does.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +25,7 @@ import yaml
 from {{ cookiecutter.package_name }}.config import (
     Params,
     load_params,
+    parse_params,
 )
 from {{ cookiecutter.package_name }}.data import (
     prepare,
@@ -35,6 +44,18 @@ from {{ cookiecutter.package_name }}.train import (
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_PARAMS_FILE = PROJECT_ROOT / "params.yaml"
 BUNDLED_SOURCE = "sklearn:breast_cancer"
+# The files each step writes, as fields of the ``paths`` section.
+STEP_OUTPUTS = {
+    "prepare": ("raw", "train", "test"),  # ingest writes raw, prepare the split
+    "train": ("model", "training"),
+    "evaluate": (
+        "metrics",
+        "confusion_matrix",
+        "roc",
+        "confusion_matrix_image",
+        "roc_image",
+    ),
+}
 
 
 def output_paths(root: Path) -> dict[str, str]:
@@ -60,9 +81,8 @@ def write_yaml(raw: dict[str, Any], path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def params_dict(tmp_path: Path) -> dict[str, Any]:
-    """Small, valid settings as a plain dict; tests change it to break rules."""
+def small_settings(root: Path) -> dict[str, Any]:
+    """Small, valid settings as a plain dict, with every output under ``root``."""
     return {
         "seed": 0,
         "data": {"source": BUNDLED_SOURCE, "target": "target", "test_size": 0.25},
@@ -72,10 +92,10 @@ def params_dict(tmp_path: Path) -> dict[str, Any]:
         },
         "thresholds": {"accuracy": 0.8, "f1": 0.8, "roc_auc": 0.85},
         "tolerances": {"accuracy": 0.01, "f1": 0.01, "roc_auc": 0.01},
-        "paths": output_paths(tmp_path),
+        "paths": output_paths(root),
         "batch": {
-            "input": str(tmp_path / "batch" / "input.csv"),
-            "output": str(tmp_path / "batch" / "predictions.csv"),
+            "input": str(root / "batch" / "input.csv"),
+            "output": str(root / "batch" / "predictions.csv"),
             "chunk_size": 100,
         },
         "drift": {
@@ -83,11 +103,36 @@ def params_dict(tmp_path: Path) -> dict[str, Any]:
             "min_statistic": 0.1,
             "max_missing": 0.05,
             "max_out_of_range": 0.05,
-            "report": str(tmp_path / "reports" / "drift.json"),
+            "report": str(root / "reports" / "drift.json"),
         },
         # Read by the model server (serve_command.py), ignored by Params.
         "serve": {"max_batch_size": 64, "max_body_bytes": 100_000},
     }
+
+
+def run_steps(params: Params) -> Params:
+    """Run ingest, prepare, train and evaluate with ``params``."""
+    ingest(params)
+    prepare(params)
+    train(params)
+    evaluate(params)
+    return params
+
+
+def copy_outputs(run: Params, params: Params, *steps: str) -> Params:
+    """Copy what ``steps`` wrote with the settings ``run`` to ``params``'s paths."""
+    for step in steps:
+        for name in STEP_OUTPUTS[step]:
+            target: Path = getattr(params.paths, name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(getattr(run.paths, name), target)
+    return params
+
+
+@pytest.fixture
+def params_dict(tmp_path: Path) -> dict[str, Any]:
+    """``small_settings`` in ``tmp_path``; tests change it to break rules."""
+    return small_settings(tmp_path)
 
 
 @pytest.fixture
@@ -114,26 +159,31 @@ def params(params_file: Path) -> Params:
     return load_params(params_file)
 
 
-@pytest.fixture
-def prepared_params(params: Params) -> Params:
-    """``params`` after the ingest and prepare steps wrote the train/test CSVs."""
-    ingest(params)
-    prepare(params)
-    return params
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Params:
+    """``small_settings`` after every step ran once, in a folder of the session.
+
+    Read-only: the fixtures below copy its files into each test's folder.
+    """
+    return run_steps(parse_params(small_settings(tmp_path_factory.mktemp("run"))))
 
 
 @pytest.fixture
-def trained_params(prepared_params: Params) -> Params:
-    """``params`` after the prepare and train steps."""
-    train(prepared_params)
-    return prepared_params
+def prepared_params(params: Params, pipeline_run: Params) -> Params:
+    """``params`` with the raw, train and test CSVs that ingest and prepare write."""
+    return copy_outputs(pipeline_run, params, "prepare")
 
 
 @pytest.fixture
-def evaluated_params(trained_params: Params) -> Params:
-    """``params`` after the prepare, train and evaluate steps."""
-    evaluate(trained_params)
-    return trained_params
+def trained_params(params: Params, pipeline_run: Params) -> Params:
+    """``params`` as after the ingest, prepare and train steps."""
+    return copy_outputs(pipeline_run, params, "prepare", "train")
+
+
+@pytest.fixture
+def evaluated_params(params: Params, pipeline_run: Params) -> Params:
+    """``params`` as after every step: data, model, metrics and plots."""
+    return copy_outputs(pipeline_run, params, "prepare", "train", "evaluate")
 
 
 @pytest.fixture(scope="session")
@@ -168,3 +218,21 @@ def project_params_in() -> Callable[[Path], dict[str, Any]]:
         return raw
 
     return make
+
+
+@pytest.fixture(scope="session")
+def project_run_settings(
+    tmp_path_factory: pytest.TempPathFactory,
+    project_params_in: Callable[[Path], dict[str, Any]],
+) -> dict[str, Any]:
+    """The project's own settings, with every output in a folder of the session."""
+    return project_params_in(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture(scope="session")
+def project_run(project_run_settings: dict[str, Any]) -> Params:
+    """``project_run_settings`` after every step ran, as ``dvc repro`` runs them.
+
+    Run once per session. Read-only: tests that write files use ``tmp_path``.
+    """
+    return run_steps(parse_params(project_run_settings))

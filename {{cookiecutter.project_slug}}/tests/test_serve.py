@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Callable
@@ -18,13 +19,6 @@ from {{ cookiecutter.package_name }}.cli import (
 )
 from {{ cookiecutter.package_name }}.config import (
     Params,
-    parse_params,
-)
-from {{ cookiecutter.package_name }}.data import (
-    prepare,
-)
-from {{ cookiecutter.package_name }}.evaluate import (
-    evaluate,
 )
 from {{ cookiecutter.package_name }}.metrics import (
     read_metrics,
@@ -44,36 +38,22 @@ from {{ cookiecutter.package_name }}.serve import (
 from {{ cookiecutter.package_name }}.serve_command import (
     ServeParams,
 )
-from {{ cookiecutter.package_name }}.sources import (
-    ingest,
-)
-from {{ cookiecutter.package_name }}.train import (
-    train,
-)
 
 MAX_BATCH_SIZE = 8
 
 
 @pytest.fixture(scope="module")
-def served_settings(
-    tmp_path_factory: pytest.TempPathFactory,
-    project_params_in: Callable[[Path], dict[str, Any]],
-) -> dict[str, Any]:
+def served_settings(project_run_settings: dict[str, Any]) -> dict[str, Any]:
     """The project's settings, with every output in a temporary folder."""
-    raw = project_params_in(tmp_path_factory.mktemp("serve"))
-    raw["serve"]["max_batch_size"] = MAX_BATCH_SIZE
-    return raw
+    settings = copy.deepcopy(project_run_settings)
+    settings["serve"]["max_batch_size"] = MAX_BATCH_SIZE
+    return settings
 
 
 @pytest.fixture(scope="module")
-def served_params(served_settings: dict[str, Any]) -> Params:
-    """``served_settings`` after the ingest, prepare, train and evaluate steps."""
-    params = parse_params(served_settings)
-    ingest(params)
-    prepare(params)
-    train(params)
-    evaluate(params)
-    return params
+def served_params(project_run: Params) -> Params:
+    """The project's settings after the ingest, prepare, train and evaluate steps."""
+    return project_run
 
 
 def served_limits(settings: dict[str, Any]) -> ServeParams:

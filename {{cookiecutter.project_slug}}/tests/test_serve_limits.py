@@ -20,10 +20,6 @@ from fastapi.testclient import TestClient
 
 from {{ cookiecutter.package_name }}.config import (
     Params,
-    parse_params,
-)
-from {{ cookiecutter.package_name }}.data import (
-    prepare,
 )
 from {{ cookiecutter.package_name }}.predict import (
     FeatureValueError,
@@ -37,39 +33,20 @@ from {{ cookiecutter.package_name }}.serve import (
 from {{ cookiecutter.package_name }}.serve_command import (
     ServeParams,
 )
-from {{ cookiecutter.package_name }}.sources import (
-    ingest,
-)
-from {{ cookiecutter.package_name }}.train import (
-    train,
-)
 
 MAX_BODY_BYTES = 50_000
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory, project_params_in: Any) -> Params:
-    """The project's settings, after prepare and train."""
-    raw = project_params_in(tmp_path_factory.mktemp("limits"))
-    params = parse_params(raw)
-    ingest(params)
-    prepare(params)
-    train(params)
-    params.paths.metrics.parent.mkdir(parents=True, exist_ok=True)
-    params.paths.metrics.write_text('{"accuracy": 1.0}\n', encoding="utf-8")
-    return params
-
-
-@pytest.fixture(scope="module")
-def client(trained: Params) -> TestClient:
+def client(project_run: Params) -> TestClient:
     limits = ServeParams(max_batch_size=256, max_body_bytes=MAX_BODY_BYTES)
-    return TestClient(build_app(trained, limits), raise_server_exceptions=False)
+    return TestClient(build_app(project_run, limits), raise_server_exceptions=False)
 
 
 @pytest.fixture(scope="module")
-def instance(trained: Params) -> dict[str, float]:
-    test = pd.read_csv(trained.paths.test)
-    row = test.drop(columns=[trained.data.target]).iloc[0]
+def instance(project_run: Params) -> dict[str, float]:
+    test = pd.read_csv(project_run.paths.test)
+    row = test.drop(columns=[project_run.data.target]).iloc[0]
     return {str(name): float(value) for name, value in row.items()}
 
 
@@ -101,12 +78,12 @@ def test_a_finite_value_that_overflows_the_scaler_is_422_naming_it(
 
 
 def test_predict_names_an_infinite_value_read_from_a_csv(
-    trained: Params, instance: dict[str, float]
+    project_run: Params, instance: dict[str, float]
 ) -> None:
     rows = pd.DataFrame([instance, {**instance, "mean_area": float("inf")}])
 
     with pytest.raises(FeatureValueError, match="'mean_area'.*in row 1") as error:
-        predict(load_model(trained.paths.model), rows)
+        predict(load_model(project_run.paths.model), rows)
 
     assert (error.value.row, error.value.column) == (1, "mean_area")
 
