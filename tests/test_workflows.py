@@ -163,6 +163,34 @@ def test_rendered_expressions_survive_and_nothing_is_left_of_jinja(
     assert ecosystems == {"github-actions", "uv"} | serving
 
 
+def misplaced_comments(text: str) -> list[str]:
+    """Full-line comments not indented as the line they describe (the next one)."""
+    lines = text.splitlines()
+    found = []
+    for number, line in enumerate(lines):
+        if not line.lstrip().startswith("#"):
+            continue
+        described = (
+            later
+            for later in lines[number + 1 :]
+            if later.strip() and not later.lstrip().startswith("#")
+        )
+        following = next(described, None)
+        indent = len(line) - len(line.lstrip())
+        if following is not None and indent != len(following) - len(following.lstrip()):
+            found.append(f"line {number + 1}: {line.strip()}")
+    return found
+
+
+@pytest.mark.parametrize("answers", ANSWERS)
+def test_every_comment_is_indented_as_the_line_it_describes(bake_once, answers: dict) -> None:
+    """A reader of a baked YAML file sees each comment beside what it explains
+    (a Jinja tag that trims too much leaves it at the start of the line)."""
+    project = bake_once(answers)
+    for path in sorted(project.path.rglob("*.y*ml")):
+        assert not misplaced_comments(path.read_text()), path
+
+
 @pytest.mark.parametrize("answers", ANSWERS)
 def test_actions_are_pinned_and_local_ones_use_the_self_repository_syntax(
     bake_once, answers: dict
