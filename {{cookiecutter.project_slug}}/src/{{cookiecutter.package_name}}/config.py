@@ -63,10 +63,19 @@ Share = Annotated[float, Field(ge=0, le=1)]
 
 
 class Section(BaseModel):
-    """One section of ``params.yaml``: strict types, no unknown keys, read-only."""
+    """One section of ``params.yaml``: strict types, no unknown keys, read-only.
+
+    ``defer_build``: pydantic prepares a class's validator the first time it
+    is used, not when the module is imported, so a command that reads only
+    some sections (``gate``, ``serve``) starts sooner.
+    """
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, allow_inf_nan=False
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        allow_inf_nan=False,
+        defer_build=True,
     )
 
 
