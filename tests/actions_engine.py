@@ -30,6 +30,7 @@ import yaml
 
 from helpers import (
     CONTEXT,
+    MYPY_CACHE_DIR,
     PRE_COMMIT_HOME,
     Baked,
     add_lock_file,
@@ -422,6 +423,7 @@ class GitHubRepository:
             UV_CACHE_DIR=os.environ.get("UV_CACHE_DIR", str(REAL_HOME / ".cache" / "uv")),
             UV_PYTHON_DOWNLOADS="never",
             PRE_COMMIT_HOME=str(PRE_COMMIT_HOME),
+            MYPY_CACHE_DIR=str(MYPY_CACHE_DIR),
             DVC_NO_ANALYTICS="1",
             CI="true",
         )

@@ -43,6 +43,10 @@ CREDENTIAL_KEYS = (
     "gdrive_client_secret",
 )
 PRE_COMMIT_HOME = CACHE_DIR / "pre-commit"
+# One mypy cache for every bake: the libraries (pandas, scikit-learn, FastAPI,
+# pydantic) are analysed once, not once per project; a project's own modules
+# live at another path in each bake, so mypy checks them again every time.
+MYPY_CACHE_DIR = CACHE_DIR / "mypy"
 
 
 def option_values() -> dict[str, list]:
@@ -125,6 +129,7 @@ def clean_env(extra: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in OUTER_VARIABLES}
     env["DVC_NO_ANALYTICS"] = "1"
     env["PRE_COMMIT_HOME"] = str(PRE_COMMIT_HOME)
+    env["MYPY_CACHE_DIR"] = str(MYPY_CACHE_DIR)
     env.update(extra or {})
     return env
 

@@ -90,27 +90,6 @@ def test_a_new_repository_is_green_with_notices(tmp_path: Path, answers: dict) -
     if is_default:
         assert {"pre-commit", "tests", "pipeline"} <= set(run.jobs)
 
-    # The site is built; Pages is off, so it is not published, and says so.
-    if is_default:
-        run = repo.run("documentation.yml", "push")
-        assert_green(run)
-        setting = "Settings > Pages > Build and deployment > Source: GitHub Actions"
-        assert setting in notices(run, "deploy")
-
-    # The first Monday: trained, gate passed; GitHub refuses the pull request,
-    # the branch stays pushed and the notice gives the link and both fixes.
-    if is_default:
-        run = repo.run("train.yml", "schedule")
-        assert_green(run)
-        assert remote_notice in notices(run, "train")
-        assert "no champion: HEAD records no model yet" in notices(run, "train")
-        proposal = notices(run, "propose")
-        assert "compare/main...train/retrained-model" in proposal
-        assert "Allow GitHub Actions to create and approve pull requests" in proposal
-        assert "TRAIN_PR_TOKEN" in proposal
-        assert repo.git_origin("rev-parse", "--verify", "refs/heads/train/retrained-model")
-        assert repo.github["pulls"] == []
-
     # A release tag: gate, packages, release and, with serving, the image.
     # Once with serving on and once with it off.
     target = answers["deploy_target"]
@@ -133,12 +112,49 @@ def test_a_new_repository_is_green_with_notices(tmp_path: Path, answers: dict) -
                 run, f"deploy-{environment}"
             )
 
+
+# The workflows whose jobs do the same for every option: the default
+# combination only, each a test of its own (the scheduler spreads them).
+
+
+def first_run(root: Path, workflow: str, event: str) -> tuple[GitHubRepository, Run]:
+    """``workflow``'s green run for ``event`` on a new repository of the default bake."""
+    repo = new_repository(root, DEFAULT, locked=False)
+    run = repo.run(workflow, event)
+    assert_green(run)
+    return repo, run
+
+
+def test_a_new_repository_builds_the_site_and_names_the_pages_setting(tmp_path: Path) -> None:
+    # The site is built; Pages is off, so it is not published, and says so.
+    _, run = first_run(tmp_path, "documentation.yml", "push")
+    setting = "Settings > Pages > Build and deployment > Source: GitHub Actions"
+    assert setting in notices(run, "deploy")
+
+
+def test_a_new_repository_trains_and_keeps_the_branch_github_refuses_to_propose(
+    tmp_path: Path,
+) -> None:
+    # The first Monday: trained, gate passed; GitHub refuses the pull request,
+    # the branch stays pushed and the notice gives the link and both fixes.
+    repo, run = first_run(tmp_path, "train.yml", "schedule")
+    assert REMOTE_NOTICE[DEFAULT["dvc_remote"]] in notices(run, "train")
+    assert "no champion: HEAD records no model yet" in notices(run, "train")
+    proposal = notices(run, "propose")
+    assert "compare/main...train/retrained-model" in proposal
+    assert "Allow GitHub Actions to create and approve pull requests" in proposal
+    assert "TRAIN_PR_TOKEN" in proposal
+    assert repo.git_origin("rev-parse", "--verify", "refs/heads/train/retrained-model")
+    assert repo.github["pulls"] == []
+
+
+def test_a_new_repository_made_with_cookiecutter_gets_a_warning_not_an_issue(
+    tmp_path: Path,
+) -> None:
     # Not linked to the template (made with cookiecutter): a warning, no issue.
-    if is_default:
-        run = repo.run("template-update.yml", "schedule")
-        assert_green(run)
-        assert any("cruft link" in warning for warning in run["update"].warnings)
-        assert repo.github["issues"] == []
+    repo, run = first_run(tmp_path, "template-update.yml", "schedule")
+    assert any("cruft link" in warning for warning in run["update"].warnings)
+    assert repo.github["issues"] == []
 
 
 # A pull request from the repository's own branch: the report test below.
