@@ -325,20 +325,27 @@ def cached_wheels_of(venv: Path, cache: Path) -> list[Path]:
 
     uv installs a package by linking each file of the wheel it unpacked into
     ``archive-v0/<id>/``; a package's ``METADATA`` in the virtualenv is then
-    the same file (device and inode) as the one in its wheel's folder.
+    the same file (device and inode) as the one in its wheel's folder. A
+    package that uv copied instead (the cache on another file system) has no
+    such twin: every cached folder of its name is taken.
     """
     site_packages = next(venv.glob("lib/python*/site-packages"))
     installed = {}
     for metadata in site_packages.glob("*.dist-info/METADATA"):
         stat = metadata.stat()
         installed[metadata.parent.name] = (stat.st_dev, stat.st_ino)
-    wheels = []
+    linked: list[Path] = []
+    found: set[str] = set()
+    by_name: dict[str, list[Path]] = {}
     for folder in (cache / "archive-v0").iterdir():
         for name in installed.keys() & set(os.listdir(folder)):
+            by_name.setdefault(name, []).append(folder)
             stat = (folder / name / "METADATA").stat()
             if (stat.st_dev, stat.st_ino) == installed[name]:
-                wheels.append(folder)
-    return sorted(wheels)
+                linked.append(folder)
+                found.add(name)
+    copied = [folder for name in by_name.keys() - found for folder in by_name[name]]
+    return sorted(set(linked + copied))
 
 
 def compile_uv_cache(venv: Path) -> None:
