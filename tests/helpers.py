@@ -320,32 +320,39 @@ def uv_cache_dir() -> Path:
     return Path(found.stdout.strip())
 
 
+def site_packages(venv: Path) -> Path:
+    """The ``site-packages`` folder of ``venv``."""
+    return next(venv.glob("lib/python*/site-packages"))
+
+
+def file_id(path: Path) -> tuple[int, int]:
+    """Device and inode of ``path``: the same for every hard link of one file."""
+    stat = path.stat()
+    return stat.st_dev, stat.st_ino
+
+
 def cached_wheels_of(venv: Path, cache: Path) -> list[Path]:
     """The unpacked wheels in uv's ``cache`` that ``venv``'s packages are hard links of.
 
     uv installs a package by linking each file of the wheel it unpacked into
     ``archive-v0/<id>/``; a package's ``METADATA`` in the virtualenv is then
-    the same file (device and inode) as the one in its wheel's folder. A
-    package that uv copied instead (the cache on another file system) has no
-    such twin: every cached folder of its name is taken.
+    the same file as the one in its wheel's folder. A package that uv copied
+    instead (the cache on another file system) has no such twin: every cached
+    folder of its name is taken.
     """
-    site_packages = next(venv.glob("lib/python*/site-packages"))
-    installed = {}
-    for metadata in site_packages.glob("*.dist-info/METADATA"):
-        stat = metadata.stat()
-        installed[metadata.parent.name] = (stat.st_dev, stat.st_ino)
-    linked: list[Path] = []
-    found: set[str] = set()
-    by_name: dict[str, list[Path]] = {}
+    installed = {
+        metadata.parent.name: file_id(metadata)
+        for metadata in site_packages(venv).glob("*.dist-info/METADATA")
+    }
+    cached: dict[str, list[Path]] = {}
     for folder in (cache / "archive-v0").iterdir():
         for name in installed.keys() & set(os.listdir(folder)):
-            by_name.setdefault(name, []).append(folder)
-            stat = (folder / name / "METADATA").stat()
-            if (stat.st_dev, stat.st_ino) == installed[name]:
-                linked.append(folder)
-                found.add(name)
-    copied = [folder for name in by_name.keys() - found for folder in by_name[name]]
-    return sorted(set(linked + copied))
+            cached.setdefault(name, []).append(folder)
+    wheels: set[Path] = set()
+    for name, folders in cached.items():
+        twins = [f for f in folders if file_id(f / name / "METADATA") == installed[name]]
+        wheels.update(twins or folders)
+    return sorted(wheels)
 
 
 def compile_uv_cache(venv: Path) -> None:

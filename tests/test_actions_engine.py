@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from actions_engine import GitHubRepository
-from helpers import bake, clean_env, compile_uv_cache, uv
+from helpers import bake, clean_env, compile_uv_cache, site_packages, uv
 
 pytestmark = pytest.mark.slow
 
@@ -74,6 +74,5 @@ def test_a_jobs_fresh_virtualenv_starts_with_compiled_bytecode(
         check=True,
         env=env,
     )
-    site_packages = next(venv.glob("lib/python*/site-packages"))
     tag = sys.implementation.cache_tag
-    assert (site_packages / "sklearn" / "__pycache__" / f"__init__.{tag}.pyc").is_file()
+    assert (site_packages(venv) / "sklearn" / "__pycache__" / f"__init__.{tag}.pyc").is_file()
