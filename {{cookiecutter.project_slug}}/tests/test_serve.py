@@ -50,28 +50,22 @@ def served_settings(project_run_settings: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
-@pytest.fixture(scope="module")
-def served_params(project_run: Params) -> Params:
-    """The project's settings after the ingest, prepare, train and evaluate steps."""
-    return project_run
-
-
 def served_limits(settings: dict[str, Any]) -> ServeParams:
     """The ``serve`` section of ``settings``."""
     return ServeParams.model_validate(settings["serve"])
 
 
 @pytest.fixture(scope="module")
-def client(served_settings: dict[str, Any], served_params: Params) -> TestClient:
+def client(served_settings: dict[str, Any], project_run: Params) -> TestClient:
     """A client of the app, which loaded the model once."""
-    return TestClient(build_app(served_params, served_limits(served_settings)))
+    return TestClient(build_app(project_run, served_limits(served_settings)))
 
 
 @pytest.fixture(scope="module")
-def rows(served_params: Params) -> pd.DataFrame:
+def rows(project_run: Params) -> pd.DataFrame:
     """Test-set rows without their label."""
-    test = pd.read_csv(served_params.paths.test)
-    return test.drop(columns=[served_params.data.target]).head(MAX_BATCH_SIZE)
+    test = pd.read_csv(project_run.paths.test)
+    return test.drop(columns=[project_run.data.target]).head(MAX_BATCH_SIZE)
 
 
 @pytest.fixture
@@ -88,24 +82,24 @@ def post_raw(client: TestClient, body: str) -> Any:
 
 
 def test_health_names_the_model_and_its_metrics(
-    client: TestClient, served_params: Params
+    client: TestClient, project_run: Params
 ) -> None:
     response = client.get("/health")
 
     assert response.status_code == 200
     health = response.json()
-    sha256 = hashlib.sha256(served_params.paths.model.read_bytes()).hexdigest()
+    sha256 = hashlib.sha256(project_run.paths.model.read_bytes()).hexdigest()
     assert health["status"] == "ok"
     assert health["model"]["sha256"] == sha256
     assert health["model"]["version"] == sha256[:12]
-    assert health["metrics"] == read_metrics(served_params.paths.metrics)
-    model = load_model(served_params.paths.model)
+    assert health["metrics"] == read_metrics(project_run.paths.metrics)
+    model = load_model(project_run.paths.model)
     assert health["model"]["features"] == feature_names(model)
 
 
 @pytest.mark.parametrize("count", [1, MAX_BATCH_SIZE])
 def test_predictions_match_the_predict_module(
-    client: TestClient, served_params: Params, rows: pd.DataFrame, count: int
+    client: TestClient, project_run: Params, rows: pd.DataFrame, count: int
 ) -> None:
     batch = rows.head(count)
 
@@ -116,7 +110,7 @@ def test_predictions_match_the_predict_module(
     assert response.status_code == 200
     body = response.json()
     assert body["model_version"] == client.get("/health").json()["model"]["version"]
-    expected = predict(load_model(served_params.paths.model), batch)
+    expected = predict(load_model(project_run.paths.model), batch)
     served = pd.DataFrame(body["predictions"])
     assert served["prediction"].tolist() == expected["prediction"].tolist()
     assert served["probability"].tolist() == pytest.approx(
@@ -222,18 +216,18 @@ def test_invalid_json_gets_422(client: TestClient) -> None:
 
 
 def test_schema_lists_every_feature_as_required(
-    client: TestClient, served_params: Params
+    client: TestClient, project_run: Params
 ) -> None:
     schema = client.get("/openapi.json").json()["components"]["schemas"]["Instance"]
 
-    names = feature_names(load_model(served_params.paths.model))
+    names = feature_names(load_model(project_run.paths.model))
     assert list(schema["properties"]) == names
     assert schema["required"] == names
     assert schema["additionalProperties"] is False
 
 
 def test_create_app_reads_the_params_file(
-    served_settings: dict[str, Any], served_params: Params, tmp_path: Path
+    served_settings: dict[str, Any], project_run: Params, tmp_path: Path
 ) -> None:
     params_file = tmp_path / "params.yaml"
     settings = {**served_settings}
