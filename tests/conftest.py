@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from cruft_support import BIN, Template, copy_template
-from helpers import Baked, bake, clean_env, ensure_baked_venv
+from helpers import Baked, bake, clean_env, ensure_baked_venv, keep_bytecode
 
 SHARED_SCOPES = {"module", "class", "package"}
 
@@ -70,13 +70,8 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def bytecode_cache() -> None:
-    """Python keeps its compiled modules, as on a laptop or a GitHub runner.
-
-    Some sandboxes set PYTHONDONTWRITEBYTECODE: then every process of a baked
-    project (each DVC stage, each CI job's commands) compiles scikit-learn,
-    SciPy and pandas from source again, seconds each time.
-    """
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    """Every process the tests start keeps its compiled modules (``keep_bytecode``)."""
+    keep_bytecode()
 
 
 @pytest.fixture(scope="session", autouse=True)

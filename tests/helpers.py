@@ -124,6 +124,17 @@ OUTER_VARIABLES = {
 }
 
 
+def keep_bytecode() -> None:
+    """Python keeps its compiled modules, as on a laptop or a GitHub runner.
+
+    Some sandboxes and container images set PYTHONDONTWRITEBYTECODE: then every
+    process of a baked project (each DVC stage, each CI job's commands, each
+    benchmark run) compiles scikit-learn, SciPy and pandas from source again,
+    seconds each time. Processes started after this call inherit the change.
+    """
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
 def clean_env(extra: dict | None = None) -> dict:
     """os.environ without what the outer test run set, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if k not in OUTER_VARIABLES}

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from {{ cookiecutter.package_name }}.config import (
+    YAML_LOADER,
     ConfigError,
     Params,
     load_params,
@@ -189,6 +191,21 @@ def test_invalid_yaml_is_reported(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="is not valid YAML"):
         load_params(broken)
+
+
+def test_python_objects_in_yaml_are_refused(tmp_path: Path) -> None:
+    """Settings are plain values: a tag that would run Python code is an error."""
+    tagged = tmp_path / "params.yaml"
+    tagged.write_text("seed: !!python/object/apply:os.getcwd []\n", encoding="utf-8")
+
+    with pytest.raises(ConfigError, match="is not valid YAML"):
+        load_params(tagged)
+
+
+def test_yaml_is_read_with_libyaml_when_pyyaml_has_it() -> None:
+    """``gate`` and ``check`` read YAML with the fast parser (``make bench``)."""
+    expected = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+    assert YAML_LOADER is expected
 
 
 def test_file_must_hold_a_mapping(tmp_path: Path) -> None:

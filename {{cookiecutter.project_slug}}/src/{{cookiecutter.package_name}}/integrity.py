@@ -13,7 +13,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import yaml
+from .config import parse_yaml
 
 LOCK_FILE = "dvc.lock"
 
@@ -45,7 +45,7 @@ def md5_in_lock(text: str, root: Path, model: Path) -> str | None:
     A stage's dependency (the model evaluate read) wins over a stage's output
     (the model train wrote): the metrics describe the first.
     """
-    stages: dict[str, Any] = (yaml.safe_load(text) or {}).get("stages", {})
+    stages: dict[str, Any] = (parse_yaml(text) or {}).get("stages", {})
     wanted = model.resolve()
     for kind in ("deps", "outs"):
         for stage in stages.values():
