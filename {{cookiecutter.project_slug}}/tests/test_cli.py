@@ -83,6 +83,73 @@ def test_gate_passes_when_every_metric_meets_its_minimum(
     assert "Quality gate passed." in out
 
 
+def fake_dvc(monkeypatch: pytest.MonkeyPatch, exit_code: int) -> list[list[str]]:
+    """Replace DVC's command line with one that prints its arguments and
+    returns ``exit_code``; the list collects the arguments of each call."""
+    calls: list[list[str]] = []
+
+    def dvc_main(argv: list[str]) -> int:
+        calls.append(argv)
+        print("dvc", *argv)
+        return exit_code
+
+    monkeypatch.setattr("dvc.cli.main", dvc_main)
+    return calls
+
+
+def test_repro_checks_then_runs_dvc_then_the_gate(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    params_file: Path,
+    evaluated_params: Params,
+) -> None:
+    """``make repro`` is one process: check, ``dvc repro``, gate, in this order."""
+    calls = fake_dvc(monkeypatch, exit_code=0)
+    monkeypatch.chdir(params_file.parent)
+
+    code, out, err = run(capsys, "repro")
+
+    assert (code, err) == (0, "")
+    assert calls == [["repro"]]
+    steps = ("params.yaml is valid", "dvc repro", "Quality gate passed.")
+    assert [out.index(step) for step in steps] == sorted(out.index(s) for s in steps)
+
+
+def test_repro_stops_with_dvcs_exit_code_when_the_pipeline_fails(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    params_file: Path,
+    evaluated_params: Params,
+) -> None:
+    fake_dvc(monkeypatch, exit_code=255)
+    monkeypatch.chdir(params_file.parent)
+
+    code, out, err = run(capsys, "repro")
+
+    assert code == 255
+    assert "Quality gate" not in out + err
+
+
+def test_repro_refuses_another_params_file(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    params_file: Path,
+) -> None:
+    """DVC's stages read params.yaml: checking another file would prove nothing."""
+    calls = fake_dvc(monkeypatch, exit_code=0)
+    other = params_file.with_name("other.yaml")
+    other.write_text(params_file.read_text(encoding="utf-8"), encoding="utf-8")
+
+    code, out, err = run(capsys, "repro", "--params", str(other))
+
+    assert code == 2
+    assert calls == []
+    assert err == (
+        f"error: {other}: repro runs the pipeline of dvc.yaml, whose stages read"
+        " params.yaml; run it without --params\n"
+    )
+
+
 def test_gate_fails_and_lists_the_metrics_below_minimum(
     capsys: pytest.CaptureFixture[str],
     params_dict: dict[str, Any],

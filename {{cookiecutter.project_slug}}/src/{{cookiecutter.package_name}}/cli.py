@@ -9,6 +9,7 @@ Commands:
 * ``evaluate`` - score the model, write the metrics and plot data
 * ``gate``     - fail (exit 1) when the model is not the one dvc.lock recorded,
   or a metric is below its minimum in params.yaml
+* ``repro``    - ``check``, then the DVC pipeline (``dvc repro``), then ``gate``
 * ``compare``  - fail (exit 1) when the model scores lower than the champion
   (the model a commit recorded) by more than the tolerances in params.yaml
 * ``predict``  - predict the rows of a CSV file
@@ -17,8 +18,9 @@ Commands:
 * ``serve``    - serve the model over HTTP (in projects made with serving:
   ``serve_command.py``)
 
-DVC runs ``ingest`` to ``evaluate`` (see ``dvc.yaml``); ``make repro`` runs
-``check`` before them and ``gate`` after them.
+DVC runs ``ingest`` to ``evaluate`` (see ``dvc.yaml``); ``repro`` (what
+``make repro`` runs) checks params.yaml before them and runs the gate after
+them.
 
 Exit codes: 0 success, 1 quality gate failed, 2 usage or known error (bad
 params.yaml, bad data, missing model). Known errors print ``error: <message>``
@@ -151,6 +153,29 @@ def run_gate(args: argparse.Namespace, params: Params) -> int:
         return EXIT_GATE_FAILED
     print("Quality gate passed.")
     return EXIT_OK
+
+
+def run_repro(args: argparse.Namespace, params: Params) -> int:
+    """Check the settings, run the DVC pipeline, then the quality gate.
+
+    One process instead of three (``check``, ``dvc repro``, ``gate``): the
+    settings are read and checked once, and Python and pydantic start once.
+    DVC's own command line runs here, as the ``dvc`` program would run it; each
+    stage is still a process of its own. Returns DVC's exit code when the
+    pipeline fails, the gate's otherwise.
+    """
+    from dvc.cli import main as dvc_main
+
+    if Path(args.params).resolve() != Path(DEFAULT_PARAMS_FILE).resolve():
+        raise ConfigError(
+            f"{args.params}: repro runs the pipeline of dvc.yaml, whose stages read"
+            f" {DEFAULT_PARAMS_FILE}; run it without --params"
+        )
+    run_check(args, params)
+    exit_code: int = dvc_main(["repro"])
+    if exit_code != EXIT_OK:
+        return exit_code
+    return run_gate(args, params)
 
 
 def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
@@ -290,6 +315,7 @@ COMMANDS: dict[str, Command] = {
     "train": Command(run_train, "fit the model on the training set and save it"),
     "evaluate": Command(run_evaluate, "score the model and write metrics and plots"),
     "gate": Command(run_gate, "exit 1 if a metric is below its minimum"),
+    "repro": Command(run_repro, "check params.yaml, run dvc repro, then the gate"),
     "compare": Command(
         run_compare,
         "exit 1 if the model is worse than the champion",
