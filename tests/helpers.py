@@ -129,8 +129,9 @@ def keep_bytecode() -> None:
 
     Some sandboxes and container images set PYTHONDONTWRITEBYTECODE: then every
     process of a baked project (each DVC stage, each CI job's commands, each
-    benchmark run) compiles scikit-learn, SciPy and pandas from source again,
-    seconds each time. Processes started after this call inherit the change.
+    benchmark run) compiles the Python modules of scikit-learn, SciPy and
+    pandas to bytecode again, seconds each time. Processes started after this
+    call inherit the change.
     """
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 

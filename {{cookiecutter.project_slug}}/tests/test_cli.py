@@ -130,6 +130,21 @@ def test_repro_stops_with_dvcs_exit_code_when_the_pipeline_fails(
     assert "Quality gate" not in out + err
 
 
+def test_repro_without_dvc_says_how_to_install_it(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    params_file: Path,
+) -> None:
+    """An install without the dev extra (the serving image) has no DVC."""
+    monkeypatch.setitem(sys.modules, "dvc.cli", None)  # importing it fails
+    monkeypatch.chdir(params_file.parent)
+
+    code, out, err = run(capsys, "repro")
+
+    assert code == 2
+    assert err == "error: repro needs DVC (the dev extra): run `make setup`\n"
+
+
 def test_repro_refuses_another_params_file(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,

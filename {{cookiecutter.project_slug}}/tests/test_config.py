@@ -202,10 +202,21 @@ def test_python_objects_in_yaml_are_refused(tmp_path: Path) -> None:
         load_params(tagged)
 
 
-def test_yaml_is_read_with_libyaml_when_pyyaml_has_it() -> None:
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML without LibYAML")
+def test_yaml_is_read_with_libyaml() -> None:
     """``gate`` and ``check`` read YAML with the fast parser (``make bench``)."""
-    expected = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
-    assert YAML_LOADER is expected
+    assert YAML_LOADER is yaml.CSafeLoader
+
+
+def test_invalid_yaml_quotes_the_line_and_points_at_the_column(tmp_path: Path) -> None:
+    broken = tmp_path / "params.yaml"
+    broken.write_text("seed: 7\ndata: [1, 2\n", encoding="utf-8")
+
+    with pytest.raises(ConfigError) as error:
+        load_params(broken)
+
+    assert "line 2, column 7" in str(error.value)
+    assert "    data: [1, 2\n          ^" in str(error.value)
 
 
 def test_file_must_hold_a_mapping(tmp_path: Path) -> None:

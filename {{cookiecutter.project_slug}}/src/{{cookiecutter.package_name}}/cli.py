@@ -24,7 +24,8 @@ them.
 
 Exit codes: 0 success, 1 quality gate failed, 2 usage or known error (bad
 params.yaml, bad data, missing model). Known errors print ``error: <message>``
-instead of a traceback.
+instead of a traceback. ``repro`` returns DVC's own exit code when the
+pipeline fails (DVC's are above 2).
 
 Each ``run_<name>`` function imports the module it needs when it runs, not
 at the top of this file: ``check`` and ``gate`` then start without loading
@@ -164,14 +165,21 @@ def run_repro(args: argparse.Namespace, params: Params) -> int:
     stage is still a process of its own. Returns DVC's exit code when the
     pipeline fails, the gate's otherwise.
     """
-    from dvc.cli import main as dvc_main
-
     if Path(args.params).resolve() != Path(DEFAULT_PARAMS_FILE).resolve():
         raise ConfigError(
             f"{args.params}: repro runs the pipeline of dvc.yaml, whose stages read"
             f" {DEFAULT_PARAMS_FILE}; run it without --params"
         )
+    try:
+        from dvc.cli import main as dvc_main
+    except ImportError:  # an install without the dev extra (the serving image)
+        message = "error: repro needs DVC (the dev extra): run `make setup`"
+        print(message, file=sys.stderr)
+        return EXIT_ERROR
     run_check(args, params)
+    # The stages write to the same terminal or pipe: what this process printed
+    # goes out first.
+    sys.stdout.flush()
     exit_code: int = dvc_main(["repro"])
     if exit_code != EXIT_OK:
         return exit_code

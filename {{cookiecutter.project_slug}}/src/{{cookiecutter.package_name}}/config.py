@@ -271,7 +271,12 @@ def parse_params(raw: Any, source: str = DEFAULT_PARAMS_FILE) -> Params:
 
 def parse_yaml(text: str) -> Any:
     """The data of a YAML document: plain values only, never Python objects."""
-    return yaml.load(text, Loader=YAML_LOADER)
+    try:
+        return yaml.load(text, Loader=YAML_LOADER)
+    except yaml.YAMLError:
+        # LibYAML's message names the line; the pure-Python parser's also
+        # quotes it and points at the column. Parse again for that message.
+        return yaml.safe_load(text)
 
 
 def read_params_file(path: str | Path = DEFAULT_PARAMS_FILE) -> Any:
