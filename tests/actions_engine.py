@@ -36,7 +36,7 @@ from helpers import (
     add_lock_file,
     compile_uv_cache,
     ensure_baked_venv,
-    uv,
+    install_uv,
 )
 from standins.actions import write_actions
 from standins.fake_github import PERSONAL_TOKEN, WORKFLOW_TOKEN, Repository
@@ -207,7 +207,7 @@ class GitHubRepository:
             wrapper = self.tools / directory / name
             wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{STANDINS / script}" "$@"\n')
             wrapper.chmod(0o755)
-        os.symlink(uv(), self.tools / "uv" / "uv")
+        install_uv(self.tools / "uv")
 
     def git_origin(self, *args: str) -> str:
         """git in the bare origin."""

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from actions_engine import GitHubRepository
-from helpers import bake, clean_env, compile_uv_cache, site_packages, uv
+from helpers import (
+    add_lock_file,
+    bake,
+    clean_env,
+    compile_uv_cache,
+    install_uv,
+    site_packages,
+    uv,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -76,3 +84,54 @@ def test_a_jobs_fresh_virtualenv_starts_with_compiled_bytecode(
     )
     tag = sys.implementation.cache_tag
     assert (site_packages(venv) / "sklearn" / "__pycache__" / f"__init__.{tag}.pyc").is_file()
+
+
+# A uv that logs its arguments and fails offline when the cache lacks something.
+RECORDING_UV = """\
+#!/bin/sh
+echo "$@" >> "{log}"
+case " $* " in *" --offline "*) exit {offline_status};; esac
+exit {online_status}
+"""
+
+
+@pytest.mark.parametrize(
+    ("offline_status", "online_status", "calls", "status"),
+    [
+        (0, 0, ["lock -q --offline"], 0),
+        (2, 0, ["lock -q --offline", "lock -q"], 0),
+        (2, 1, ["lock -q --offline", "lock -q"], 1),
+    ],
+    ids=["in the cache", "not in the cache", "not on the index either"],
+)
+def test_the_jobs_uv_locks_from_its_cache_and_else_asks_the_index(
+    tmp_path: Path, offline_status: int, online_status: int, calls: list[str], status: int
+) -> None:
+    log = tmp_path / "calls.log"
+    real = tmp_path / "real-uv"
+    real.write_text(
+        RECORDING_UV.format(log=log, offline_status=offline_status, online_status=online_status)
+    )
+    real.chmod(0o755)
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    standin = install_uv(tools, str(real))
+
+    locked = subprocess.run([standin, "lock", "-q"], check=False)
+    synced = subprocess.run([standin, "sync", "--locked"], check=False)
+
+    assert locked.returncode == status
+    assert synced.returncode == online_status
+    assert log.read_text().splitlines() == [*calls, "sync --locked"]
+
+
+def test_a_lock_from_the_cache_is_the_index_lock(tmp_path: Path) -> None:
+    """What a job's first ``make setup`` writes when uv resolves from its cache is
+    the uv.lock that asking the index gives (``add_lock_file``)."""
+    expected = add_lock_file(bake(tmp_path / "online")).read_text()
+    project = bake(tmp_path / "offline")
+    standin = install_uv(tmp_path)
+    env = clean_env({"UV_PYTHON_DOWNLOADS": "never"})
+    subprocess.run([standin, "lock", "-q"], cwd=project.path, env=env, check=True)
+
+    assert (project.path / "uv.lock").read_text() == expected

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from azure_agent import FILLED, Agent, compile_pipeline, fill_settings, jobs
-from helpers import PRE_COMMIT_HOME, bake, clean_env, uv
+from helpers import PRE_COMMIT_HOME, bake, clean_env, install_uv
 from servers import JSONServer
 
 STANDINS = Path(__file__).resolve().parent / "standins"
@@ -31,7 +31,7 @@ def agent_env(root: Path) -> dict:
     wrapper = tools / "az"
     wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{STANDINS / "az.py"}" "$@"\n')
     wrapper.chmod(0o755)
-    (tools / "uv").symlink_to(uv())
+    install_uv(tools)
     base = clean_env()
     state = root / "state"
     state.mkdir()
