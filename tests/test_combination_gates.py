@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from helpers import (
-    CONTEXT,
     Baked,
     answers_of,
     assert_pytest_passed,
     bake,
     combination_id,
     combinations,
+    option_values,
 )
 
 pytestmark = pytest.mark.slow
@@ -30,11 +30,8 @@ COMBINATIONS = [pytest.param(c, id=combination_id(c)) for c in combinations()[1:
 
 def test_the_first_combination_is_the_default_bake() -> None:
     """What makes skipping it above safe: its answers are every option's default."""
-    defaults = {
-        key: value if isinstance(value, bool) else value[0]
-        for key, value in CONTEXT.items()
-        if key in combinations()[0]
-    }
+    # option_values() lists each option's default first (cookiecutter.json's order).
+    defaults = {key: values[0] for key, values in option_values().items()}
     assert combinations()[0] == defaults
 
 
