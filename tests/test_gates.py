@@ -136,6 +136,8 @@ def test_make_setup_without_uv_bootstraps_it_and_locks(tmp_path: Path) -> None:
     env = {"PATH": path, "UV_PYTHON_DOWNLOADS": "never"}
     result = project.run("make", "setup", extra_env=env, timeout=900)
     assert "uv is not on PATH: installing it into .venv" in result.stdout
+    # python3's own pip installed it: no pip was bootstrapped into the virtualenv.
+    assert "python3 has no pip" not in result.stdout
     assert "created uv.lock" in result.stdout and "commit it" in result.stdout
     venv_python = project.path / ".venv" / "bin" / "python"
     project.run(str(venv_python), "-m", project.package, "--help")
@@ -148,6 +150,22 @@ def test_make_setup_without_uv_bootstraps_it_and_locks(tmp_path: Path) -> None:
         uv_in_venv, "sync", "--locked", "--check", "--all-extras", extra_env=env, check=False
     )
     assert check.returncode == 0, check.stdout + check.stderr
-    # A second setup installs from the lock it finds, without locking again.
-    again = project.run("make", "setup", extra_env=env, timeout=900)
+    # A second setup from scratch, where python3 has no pip of its own (as on
+    # Debian without python3-pip): the virtualenv's bootstrapped pip installs
+    # uv, which installs from the lock it finds, without locking again.
+    shutil.rmtree(project.path / ".venv")
+    no_pip = tmp_path / "python3-without-pip"
+    no_pip.mkdir()
+    (no_pip / "python3").write_text(
+        '#!/bin/sh\nif [ "$1 $2" = "-m pip" ]; then echo "No module named pip" >&2; exit 1; fi\n'
+        f'exec "{shutil.which("python3", path=path)}" "$@"\n'
+    )
+    (no_pip / "python3").chmod(0o755)
+    env_without_pip = {**env, "PATH": f"{no_pip}{os.pathsep}{path}"}
+    again = project.run("make", "setup", extra_env=env_without_pip, timeout=900)
+    assert "python3 has no pip that can install into .venv" in again.stdout
     assert "created uv.lock" not in again.stdout
+    check = project.run(
+        uv_in_venv, "sync", "--locked", "--check", "--all-extras", extra_env=env, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
