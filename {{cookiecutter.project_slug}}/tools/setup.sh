@@ -9,7 +9,7 @@
 #   (run `uv lock`, then commit both files).
 # - Without uv on PATH, uv is installed into the virtualenv from the package
 #   index first (the dev extra pins it in uv.lock, so it stays there), with
-#   python3's own pip when it has one, else with pip bootstrapped into it.
+#   python3's own pip when it can, else with pip bootstrapped into it.
 # - If that fails too, pip installs from pyproject.toml instead, with a warning:
 #   the versions are then the newest allowed, not the locked ones.
 set -euo pipefail
@@ -45,10 +45,10 @@ bootstrap_uv() {
     # python3's own pip (22.3 or newer) installs into a virtualenv made without
     # one: bootstrapping pip into it (ensurepip) would take most of the time.
     if python3 -m venv --without-pip "$venv" &&
-        python3 -m pip --python "$venv/bin/python" "${pip_flags[@]}" 2>/dev/null; then
+        python3 -m pip --python "$venv/bin/python" "${pip_flags[@]}"; then
         return 0
     fi
-    say "python3 has no pip that can install into $venv: using the virtualenv's own"
+    say "python3's own pip could not install uv into $venv: bootstrapping pip into it instead"
     python3 -m venv "$venv" &&
         "$venv/bin/python" -m pip "${pip_flags[@]}"
 }
