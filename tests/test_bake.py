@@ -68,6 +68,7 @@ ALWAYS = {
     "src/{pkg}/__init__.py",
     "src/{pkg}/__main__.py",
     "src/{pkg}/batch.py",
+    "src/{pkg}/bundled.py",
     "src/{pkg}/cli.py",
     "src/{pkg}/compare.py",
     "src/{pkg}/config.py",

@@ -22,6 +22,7 @@ from {{ cookiecutter.package_name }}.cli import (
 )
 from {{ cookiecutter.package_name }}.config import (
     Params,
+    load_params,
 )
 
 
@@ -199,29 +200,55 @@ def test_gate_lists_every_metric_in_the_file(
     assert lines["accuracy"][2:] == ["minimum", "0.8000", "ok"]
 
 
-def test_check_and_gate_start_without_pandas_or_scikit_learn(
-    params_file: Path, evaluated_params: Params
-) -> None:
-    """The quick commands import neither library (seconds each to load)."""
+def loaded_after(commands: list[list[str]]) -> str:
+    """Run each command's ``main`` in a new Python process; print its exit codes,
+    then which of pandas and scikit-learn it loaded."""
     script = (
-        "import sys\n"
+        "import json, sys\n"
         f"from {package.__name__}.cli import main\n"
-        "codes = [main([cmd, '--params', sys.argv[1]]) for cmd in ('check', 'gate')]\n"
+        "codes = [main(command) for command in json.loads(sys.argv[1])]\n"
         "loaded = [name for name in ('pandas', 'sklearn') if name in sys.modules]\n"
         "print(codes, loaded)\n"
     )
     src_dir = Path(package.__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(src_dir)}
     result = subprocess.run(
-        [sys.executable, "-c", script, str(params_file)],
+        [sys.executable, "-c", script, json.dumps(commands)],
         capture_output=True,
         text=True,
         env=env,
         timeout=60,
         check=False,
     )
+    assert result.stdout, result.stderr
+    return result.stdout.splitlines()[-1]
 
-    assert result.stdout.splitlines()[-1] == "[0, 0] []", result.stderr
+
+def test_check_and_gate_start_without_pandas_or_scikit_learn(
+    params_file: Path, evaluated_params: Params
+) -> None:
+    """The quick commands import neither library (seconds each to load)."""
+    commands = [
+        [command, "--params", str(params_file)] for command in ("check", "gate")
+    ]
+
+    assert loaded_after(commands) == "[0, 0] []"
+
+
+def test_ingest_of_a_csv_file_does_not_load_scikit_learn(
+    params_dict: dict[str, Any],
+    write_params: Callable[[dict[str, Any]], Path],
+    tmp_path: Path,
+) -> None:
+    """Only a bundled dataset needs scikit-learn (a second or more to load)."""
+    source = tmp_path / "rows.csv"
+    source.write_text("size,target\n" + "".join(f"{n},{n % 2}\n" for n in range(40)))
+    params_dict["data"]["source"] = str(source)
+    params_file = write_params(params_dict)
+
+    assert loaded_after([["ingest", "--params", str(params_file)]]) == "[0] ['pandas']"
+    raw = load_params(params_file).paths.raw
+    assert pd.read_csv(raw).shape == (40, 2)
 
 
 def test_gate_without_metrics_explains_what_to_run(

@@ -3,7 +3,8 @@
 ``data.source`` in ``params.yaml`` says where the data comes from:
 
 * ``sklearn:breast_cancer`` - scikit-learn's bundled breast cancer dataset
-  (569 rows, 30 numeric features, binary target; no download needed);
+  (569 rows, 30 numeric features, binary target; no download needed;
+  ``bundled.py``);
 * a path to a CSV file, such as ``data/raw/customers.csv``;
 * an ``http://`` or ``https://`` URL of a CSV file.
 
@@ -16,40 +17,15 @@ it run again exactly when the data changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-from sklearn.datasets import load_breast_cancer
-from sklearn.utils import Bunch
 
 from .config import Params
-from .data import normalise_columns, read_csv, write_csv
-from .errors import DataError
+from .data import read_csv, write_csv
 
+# A source that names a dataset bundled with scikit-learn (bundled.py).
 BUNDLED_PREFIX = "sklearn:"
-# Datasets that ship with scikit-learn, by the name used after "sklearn:".
-BUNDLED_DATASETS: dict[str, Callable[..., Bunch]] = {
-    "breast_cancer": load_breast_cancer,
-}
-
-
-def load_bundled(name: str, target: str) -> pd.DataFrame:
-    """Load a dataset that ships with scikit-learn; its label becomes ``target``."""
-    if name not in BUNDLED_DATASETS:
-        known = ", ".join(BUNDLED_PREFIX + known for known in BUNDLED_DATASETS)
-        raise DataError(
-            f"unknown bundled dataset {BUNDLED_PREFIX + name!r} (known: {known})"
-        )
-    bunch = BUNDLED_DATASETS[name](as_frame=True)
-    frame = normalise_columns(bunch.data)
-    if target in frame.columns:
-        raise DataError(
-            f"target name {target!r} is already a feature column of "
-            f"{BUNDLED_PREFIX + name}; choose another data.target"
-        )
-    frame[target] = bunch.target.astype(int)
-    return frame
 
 
 def load_raw(source: str, target: str) -> pd.DataFrame:
@@ -59,6 +35,10 @@ def load_raw(source: str, target: str) -> pd.DataFrame:
     column names they have (converted to snake_case).
     """
     if source.startswith(BUNDLED_PREFIX):
+        # Imported here, not at the top: only a bundled dataset needs
+        # scikit-learn, which takes a second or more to load.
+        from .bundled import load_bundled
+
         return load_bundled(source.removeprefix(BUNDLED_PREFIX), target)
     return read_csv(source)
 
