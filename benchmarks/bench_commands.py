@@ -7,7 +7,9 @@ command's peak memory and whether the ratio meets its goal:
 - ``check`` and ``gate`` against ``python -c pass`` (they read a few small
   files and must not load pandas or scikit-learn);
 - each DVC stage process against a process that only imports the libraries
-  that stage uses (the rest is its work);
+  that stage uses (the rest is its work), and ``ingest`` of a CSV file (a
+  team's own data) against importing pandas: only the bundled dataset needs
+  scikit-learn;
 - ``dvc repro --force`` against the stages run one after another by a shell,
   after ``dvc --version`` (what DVC adds to running the stages);
 - ``make repro`` with nothing changed against ``dvc repro`` with nothing changed;
@@ -31,6 +33,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from helpers import Baked, bake, ensure_baked_venv
 
@@ -100,6 +104,21 @@ def row(name: str, command: Sample, floor: Sample, floor_name: str, goal: float)
     return ratio
 
 
+def csv_source_params(project: Baked) -> Path:
+    """A copy of the project's settings whose data source is a CSV file (a copy
+    of the bundled dataset's snapshot), snapshotted outside the pipeline's files."""
+    scratch = project.path / "bench-csv"
+    scratch.mkdir(exist_ok=True)
+    params = yaml.safe_load(project.read("params.yaml"))
+    source = scratch / "rows.csv"
+    shutil.copyfile(project.path / params["paths"]["raw"], source)
+    params["data"]["source"] = str(source)
+    params["paths"]["raw"] = str(scratch / "snapshot.csv")
+    path = scratch / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
 def report_commands(project: Baked) -> None:
     """Every row but setup, in one baked project whose pipeline has run."""
     python, package = "python", project.package
@@ -114,6 +133,9 @@ def report_commands(project: Baked) -> None:
             [python, "-m", package, stage], [python, "-c", imports], project, 3
         )
         row(f"stage {stage}", sample, floor, "its imports only", STAGE_GOAL)
+    ingest_csv = [python, "-m", package, "ingest", "--params", str(csv_source_params(project))]
+    sample, floor = side_by_side(ingest_csv, [python, "-c", "import pandas"], project, 3)
+    row("stage ingest (a CSV file)", sample, floor, "import pandas", STAGE_GOAL)
     # dvc repro --force: its floor is the stages themselves, one after another,
     # plus DVC starting up (one shell running them, alternating with DVC).
     chain = " && ".join(["dvc --version", *(f"{python} -m {package} {s}" for s in STAGE_IMPORTS)])
