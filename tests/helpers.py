@@ -426,8 +426,9 @@ def add_lock_file(project: Baked) -> Path:
     """Give ``project`` the uv.lock that its first ``make setup`` writes.
 
     ``uv lock`` asks the package index (seconds); the lock for each distinct
-    pyproject.toml is made once per test run's cache and copied, as a team
-    would commit it after its first setup.
+    pyproject.toml is made once and kept in the template's ``.cache``, then
+    copied, as a team would commit it after its first setup. It may be older
+    than the index, as a committed lock is.
     """
     pyproject = (project.path / "pyproject.toml").read_text()
     key = hashlib.sha256(pyproject.encode()).hexdigest()[:16]
