@@ -270,15 +270,24 @@ def uv() -> str:
     return str(Path(sys.executable).with_name("uv"))
 
 
-# uv as a CI job finds it on PATH. `uv lock` resolves from uv's cache first:
-# the test run has resolved the same dependencies already, and asking the
-# package index again takes about ten seconds a job from here. When the cache
-# lacks something, the lock asks the index as on GitHub.
+# uv as a CI job finds it on PATH. `uv lock`, `uv sync` and `uv build` work
+# from uv's cache first: the test run has resolved the same dependencies
+# already, and asking the package index again takes seconds a job from here
+# (a lock: about ten; a sync or a build: one or two, to resolve the project's
+# build backend, hatchling and hatch-vcs, for its editable install). When the
+# cache lacks something, the command asks the index, as on GitHub; what the
+# attempt from the cache printed is dropped then.
 UV_STANDIN = """\
 #!/bin/sh
-if [ "$1" = lock ]; then
-    "{uv}" "$@" --offline 2>/dev/null && exit 0
-fi
+case "$1" in lock | sync | build)
+    said="$(mktemp)"
+    if "{uv}" "$@" --offline 2>"$said"; then
+        cat "$said" >&2
+        rm -f "$said"
+        exit 0
+    fi
+    rm -f "$said"
+esac
 exec "{uv}" "$@"
 """
 

@@ -94,17 +94,14 @@ exit {online_status}
 """
 
 
+@pytest.mark.parametrize("command", [["lock", "-q"], ["sync", "--locked"], ["build"]])
 @pytest.mark.parametrize(
-    ("offline_status", "online_status", "calls", "status"),
-    [
-        (0, 0, ["lock -q --offline"], 0),
-        (2, 0, ["lock -q --offline", "lock -q"], 0),
-        (2, 1, ["lock -q --offline", "lock -q"], 1),
-    ],
+    ("offline_status", "online_status", "attempts"),
+    [(0, 0, ["--offline"]), (2, 0, ["--offline", ""]), (2, 1, ["--offline", ""])],
     ids=["in the cache", "not in the cache", "not on the index either"],
 )
-def test_the_jobs_uv_locks_from_its_cache_and_else_asks_the_index(
-    tmp_path: Path, offline_status: int, online_status: int, calls: list[str], status: int
+def test_the_jobs_uv_works_from_its_cache_and_else_asks_the_index(
+    tmp_path: Path, command: list[str], offline_status: int, online_status: int, attempts: list
 ) -> None:
     log = tmp_path / "calls.log"
     real = tmp_path / "real-uv"
@@ -116,12 +113,13 @@ def test_the_jobs_uv_locks_from_its_cache_and_else_asks_the_index(
     tools.mkdir()
     standin = install_uv(tools, str(real))
 
-    locked = subprocess.run([standin, "lock", "-q"], check=False)
-    synced = subprocess.run([standin, "sync", "--locked"], check=False)
+    result = subprocess.run([standin, *command], check=False)
+    other = subprocess.run([standin, "cache", "dir"], check=False)
 
-    assert locked.returncode == status
-    assert synced.returncode == online_status
-    assert log.read_text().splitlines() == [*calls, "sync --locked"]
+    assert result.returncode == (0 if offline_status == 0 else online_status)
+    assert other.returncode == online_status
+    calls = [" ".join([*command, flag]).strip() for flag in attempts]
+    assert log.read_text().splitlines() == [*calls, "cache dir"]
 
 
 def test_a_lock_from_the_cache_is_the_index_lock(tmp_path: Path) -> None:
