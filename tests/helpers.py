@@ -270,16 +270,17 @@ def uv() -> str:
     return str(Path(sys.executable).with_name("uv"))
 
 
-# uv as a CI job finds it on PATH. `uv lock`, `uv sync` and `uv build` work
-# from uv's cache first: the test run has resolved the same dependencies
-# already, and asking the package index again takes seconds a job from here
-# (a lock: about ten; a sync or a build: one or two, to resolve the project's
-# build backend, hatchling and hatch-vcs, for its editable install). When the
+# uv as a CI job finds it on PATH. `uv lock`, `uv sync`, `uv build` and
+# `uv pip` work from uv's cache first: the test run has resolved the same
+# dependencies already, and asking the package index again takes seconds a job
+# from here (a lock: about ten; a sync or a build: one or two, to resolve the
+# project's build backend, hatchling and hatch-vcs, for its editable install;
+# the template update's `uv pip install cruft`: two). When the
 # cache lacks something, the command asks the index, as on GitHub; what the
 # attempt from the cache printed is dropped then.
 UV_STANDIN = """\
 #!/bin/sh
-case "$1" in lock | sync | build)
+case "$1" in lock | sync | build | pip)
     said="$(mktemp)"
     if "{uv}" "$@" --offline 2>"$said"; then
         cat "$said" >&2

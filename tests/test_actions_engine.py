@@ -94,7 +94,9 @@ exit {online_status}
 """
 
 
-@pytest.mark.parametrize("command", [["lock", "-q"], ["sync", "--locked"], ["build"]])
+@pytest.mark.parametrize(
+    "command", [["lock", "-q"], ["sync", "--locked"], ["build"], ["pip", "install", "cruft"]]
+)
 @pytest.mark.parametrize(
     ("offline_status", "online_status", "attempts"),
     [(0, 0, ["--offline"]), (2, 0, ["--offline", ""]), (2, 1, ["--offline", ""])],
