@@ -85,10 +85,12 @@ def test_a_jobs_fresh_virtualenv_starts_with_compiled_bytecode(
     assert (site_packages(venv) / "sklearn" / "__pycache__" / f"__init__.{tag}.pyc").is_file()
 
 
-# A uv that logs its arguments and fails offline when the cache lacks something.
+# A uv that logs its arguments, says them on stderr (as uv reports progress),
+# and fails offline when the cache lacks something.
 RECORDING_UV = """\
 #!/bin/sh
 echo "$@" >> "{log}"
+echo "uv $*" >&2
 case " $* " in *" --offline "*) exit {offline_status};; esac
 exit {online_status}
 """
@@ -115,13 +117,15 @@ def test_the_jobs_uv_works_from_its_cache_and_else_asks_the_index(
     tools.mkdir()
     standin = install_uv(tools, str(real))
 
-    result = subprocess.run([standin, *command], check=False)
+    result = subprocess.run([standin, *command], capture_output=True, text=True, check=False)
     other = subprocess.run([standin, "cache", "dir"], check=False)
 
     assert result.returncode == (0 if offline_status == 0 else online_status)
     assert other.returncode == online_status
     calls = [" ".join([*command, flag]).strip() for flag in attempts]
     assert log.read_text().splitlines() == [*calls, "cache dir"]
+    # Only the attempt that counts is heard: a failed one from the cache is not.
+    assert result.stderr.splitlines() == [f"uv {calls[-1]}"]
 
 
 def test_a_lock_from_the_cache_is_the_index_lock(tmp_path: Path) -> None:
