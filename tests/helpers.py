@@ -275,9 +275,9 @@ def uv() -> str:
 # dependencies already, and asking the package index again takes seconds a job
 # from here (a lock: about ten; a sync or a build: one or two, to resolve the
 # project's build backend, hatchling and hatch-vcs, for its editable install;
-# the template update's `uv pip install cruft`: two). When the
-# cache lacks something, the command asks the index, as on GitHub; what the
-# attempt from the cache printed is dropped then.
+# the template update's `uv pip install cruft`: two). When the cache lacks
+# something, the command asks the index, as on GitHub; what the attempt from
+# the cache printed is dropped then.
 UV_STANDIN = """\
 #!/bin/sh
 case "$1" in lock | sync | build | pip)
@@ -294,13 +294,12 @@ exec "{uv}" "$@"
 
 
 def uv_from_cache_first(args: list[str], **options: Any) -> None:
-    """Run ``uv <args>`` from uv's cache, and ask the package index only when
-    the cache lacks something, as the jobs' uv does (``UV_STANDIN``): the
-    shared virtualenv and the lock files then hold the versions the jobs
-    resolve, and a test run on a warm cache waits for no index (seconds each)."""
-    offline = subprocess.run([uv(), *args, "--offline"], capture_output=True, **options)
-    if offline.returncode != 0:
-        subprocess.run([uv(), *args], check=True, **options)
+    """Run ``uv <args>`` as the jobs' uv does (``UV_STANDIN``): from uv's cache
+    first, asking the package index only when the cache lacks something. The
+    shared virtualenv and the kept lock files then hold the versions the jobs
+    resolve, and a test run on a warm cache waits for no index."""
+    with tempfile.TemporaryDirectory() as tools:
+        subprocess.run([install_uv(Path(tools)), *args], check=True, **options)
 
 
 def install_uv(directory: Path, real_uv: str | None = None) -> Path:
