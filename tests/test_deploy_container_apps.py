@@ -9,6 +9,8 @@ stand-in (standins/az.py) and the deployed app is a server on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -16,12 +18,16 @@ from pathlib import Path
 import pytest
 
 from actions_engine import CONTAINER_APPS_VARS, GitHubRepository
-from helpers import bake
+from helpers import Baked, bake, clean_env
 from servers import JSONServer
+from standins.az import DOCUMENTED_TARGET_PORT
+from standins.container_apps import Environment, Image
+from test_serving_image import emulate_copy, exec_form, only, stages
 
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
+STANDINS = Path(__file__).resolve().parent / "standins"
 VERSION_IMAGE = "ghcr.io/acme/ml-project:1.2.0"
 HEALTHY = {"status": "ok", "package_version": "1.2.0", "model": {}, "metrics": {}}
 
@@ -124,3 +130,144 @@ def test_a_missing_app_is_azure_s_refusal(repo: GitHubRepository) -> None:
     )
     assert run["deploy-staging"].result == "failure", run.describe()
     assert any("ResourceNotFound" in line for line in run["deploy-staging"].output), run.describe()
+
+
+# --- the apps as the docs create them, serving the image's own command -----------------
+
+PLACEHOLDERS = {
+    "<group>": "ml-serving",
+    "<environment>": "ml-env",
+    "<version>": "1.2.0",
+    "<registry>": "acme",
+    "<build id>": "42",
+}
+
+
+def documented_az_commands(project: Baked) -> list[list[str]]:
+    """The set-up commands of the docs' bash blocks (``az containerapp create`` and
+    ``registry set``), placeholders filled."""
+    found = []
+    for page in sorted((project.path / "docs").glob("*.md")):
+        for block in re.findall(r"```bash\n(.*?)```", page.read_text(), re.S):
+            for line in block.replace("\\\n", " ").splitlines():
+                command = " ".join(line.split())
+                if command.startswith(("az containerapp create", "az containerapp registry set")):
+                    for placeholder, value in PLACEHOLDERS.items():
+                        command = command.replace(placeholder, value)
+                    found.append(shlex.split(command))
+    return found
+
+
+def az_env(tmp_path: Path, state: Path, **more: str) -> dict:
+    """A shell whose ``az`` is the stand-in, logged in (as after azure/login or AzureCLI@2)."""
+    tools = tmp_path / "az-bin"
+    tools.mkdir(exist_ok=True)
+    wrapper = tools / "az"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{STANDINS / "az.py"}" "$@"\n')
+    wrapper.chmod(0o755)
+    base = clean_env()
+    return clean_env(
+        {
+            "PATH": f"{tools}:{base['PATH']}",
+            "STANDIN_STATE": str(state),
+            "AZURE_STANDIN_LOGGED_IN": "1",
+            **more,
+        }
+    )
+
+
+def image_of(trained: Baked, project: Baked, root: Path) -> Image:
+    """The image ``project``'s Dockerfile makes of ``trained``'s model: its final
+    stage's files, its CMD, the trained project's virtualenv for /opt/venv."""
+    final = stages(project.read("Dockerfile"))[-1]
+    workdir = "/"
+    for keyword, arguments in final[1:]:
+        if keyword == "WORKDIR":
+            workdir = arguments
+        elif keyword == "COPY" and not arguments.startswith("--from"):
+            emulate_copy(arguments, trained.path, root, workdir)
+    command = exec_form(only(final, "CMD")[-1])
+    return Image(command, root / workdir.lstrip("/"), trained.env())
+
+
+@pytest.mark.parametrize("platform", ["github", "azure-pipelines"])
+def test_the_apps_the_docs_create_serve_the_image_s_own_command(
+    platform: str, serving_trained: Baked, tmp_path: Path
+) -> None:
+    """Create the apps with the docs' commands, deploy with tools/deploy_container_app.sh,
+    smoke-test through the ingress: the image's CMD must listen on the target port."""
+    project = bake(tmp_path / "bake", deploy_target="azure-container-apps", ci_platform=platform)
+    commands = documented_az_commands(project)
+    creates = [c for c in commands if c[:3] == ["az", "containerapp", "create"]]
+    assert [c[c.index("--name") + 1] for c in creates] == ["ml-project-staging", "ml-project"]
+    image = creates[0][creates[0].index("--image") + 1]
+    state = tmp_path / "state"
+    state.mkdir()
+    with Environment(
+        state, tmp_path / "ingress", {image: image_of(serving_trained, project, tmp_path / "image")}
+    ) as environment:
+        cloud = {
+            "images": {image: "sha256:1"},
+            "managed_environments": {"ml-env": environment.cloud_entry()},
+        }
+        (state / "cloud.json").write_text(json.dumps(cloud))
+        env = az_env(tmp_path, state, SSL_CERT_FILE=str(environment.cert))
+        for command in commands:
+            subprocess.run(command, env=env, check=True, capture_output=True)
+        apps = json.loads((state / "cloud.json").read_text())["container_apps"]
+        assert {a["target_port"] for a in apps.values()} == {DOCUMENTED_TARGET_PORT}
+        deploy = subprocess.run(
+            ["bash", "tools/deploy_container_app.sh"],
+            cwd=project.path,
+            env={
+                **env,
+                "APP": "ml-project-staging",
+                "RESOURCE_GROUP": "ml-serving",
+                "IMAGE": image,
+            },
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert deploy.returncode == 0, deploy.stderr
+        url = deploy.stdout.splitlines()[-1]
+        smoke = subprocess.run(
+            ["python3", "tools/smoke_test.py", url],
+            cwd=project.path,
+            env={**env, "SMOKE_TEST_TIMEOUT": "20"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert smoke.returncode == 0, smoke.stdout + smoke.stderr
+    assert "Smoke test passed" in smoke.stdout + smoke.stderr
+
+
+def test_an_app_on_another_port_is_refused_before_a_revision(tmp_path: Path) -> None:
+    """The deploy script compares the app's target port with the image's (EXPOSE)
+    and names the command that fixes it; no revision is made."""
+    project = bake(tmp_path / "bake", deploy_target="azure-container-apps")
+    state = tmp_path / "state"
+    state.mkdir()
+    app = {"resource_group": "ml-serving", "fqdn": "127.0.0.1:9", "target_port": 8000}
+    cloud = {"images": {VERSION_IMAGE: "sha256:1"}, "container_apps": {"ml-project": app}}
+    (state / "cloud.json").write_text(json.dumps(cloud))
+    env = az_env(tmp_path, state, APP="ml-project", RESOURCE_GROUP="ml-serving")
+    deploy = subprocess.run(
+        ["bash", "tools/deploy_container_app.sh"],
+        cwd=project.path,
+        env={**env, "IMAGE": VERSION_IMAGE},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert deploy.returncode == 1, deploy.stdout + deploy.stderr
+    assert "port 8000" in deploy.stderr and "listens on port 8080" in deploy.stderr
+    assert (
+        "az containerapp ingress update --name ml-project --resource-group ml-serving"
+        " --target-port 8080" in deploy.stderr
+    )
+    assert (
+        "revisions"
+        not in json.loads((state / "cloud.json").read_text())["container_apps"]["ml-project"]
+    )
