@@ -187,7 +187,7 @@ PLATFORM_ONLY = {
 # Lines that differ between the platforms by design: their logging commands,
 # and the fail-fast line that GitHub's `shell: bash` implies and Azure's lacks.
 PLUMBING = re.compile(
-    r"##vso\[|\$GITHUB_(OUTPUT|PATH|STEP_SUMMARY)|::notice |^\s*set -eo pipefail$"
+    r"##vso\[|\$GITHUB_(OUTPUT|PATH|STEP_SUMMARY)|::(notice|error) |^\s*set -eo pipefail$"
 )
 
 
@@ -273,3 +273,17 @@ def test_a_failing_gate_fails_its_azure_step(tmp_path: Path, baked_venv: Path) -
     with pytest.raises(AssertionError, match="exited 1"):
         agent.bash(script, {"displayName": "Apply the quality gate"})
     assert "Quality gate failed" in (project.path / "gate.txt").read_text()
+
+
+@pytest.mark.parametrize("answers", AZURE)
+def test_steps_speak_the_agent_s_logging_commands_not_github_s(
+    baked: dict[str, Baked], answers: dict
+) -> None:
+    """The Azure agent prints ``::error ...`` as plain text; an error or warning
+    is ``##vso[task.logissue type=...]``
+    (https://learn.microsoft.com/en-us/azure/devops/pipelines/scripts/logging-commands)."""
+    project = baked[combination_id(answers)].path
+    for relative in PIPELINES:
+        if (project / relative).exists():
+            text = (project / relative).read_text()
+            assert not re.findall(r"::(?:error|warning|notice|group|endgroup)\b", text), relative
