@@ -39,7 +39,7 @@ from helpers import (
     install_uv,
 )
 from standins.actions import write_actions
-from standins.fake_github import PERSONAL_TOKEN, WORKFLOW_TOKEN, Repository
+from standins.fake_github import PERSONAL_TOKEN, PR_TOKEN, WORKFLOW_TOKEN, Repository
 
 STANDINS = Path(__file__).resolve().parent / "standins"
 ACT = str(Path(sys.executable).with_name("act"))
@@ -58,7 +58,15 @@ CONTAINER_APPS_VARS = {
     "AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000005b50",
     "CONTAINER_APPS_RESOURCE_GROUP": "ml-serving",
 }
-__all__ = ["GitHubRepository", "JobResult", "Run", "PERSONAL_TOKEN", "REPOSITORY", "WORKFLOW_TOKEN"]
+__all__ = [
+    "GitHubRepository",
+    "JobResult",
+    "Run",
+    "PERSONAL_TOKEN",
+    "PR_TOKEN",
+    "REPOSITORY",
+    "WORKFLOW_TOKEN",
+]
 
 
 @dataclass
@@ -176,6 +184,12 @@ class GitHubRepository:
         subprocess.run(["git", "init", "-q", "--bare", str(self.origin)], check=True)
         self.git_origin("config", "uploadpack.allowAnySHA1InWant", "true")
         self.git_origin("symbolic-ref", "HEAD", "refs/heads/main")
+        # GitHub's refusals of a push (fake_github.receive).
+        hook = self.origin / "hooks" / "pre-receive"
+        hook.write_text(
+            f'#!/bin/sh\nexec "{sys.executable}" "{STANDINS / "fake_github.py"}" pre-receive\n'
+        )
+        hook.chmod(0o755)
         self.github = Repository.create(self.state_dir / "github.json", REPOSITORY)
         self.folders = write_actions(root / "actions")
         # The jobs' fresh virtualenvs link compiled bytecode from uv's cache.
@@ -250,8 +264,9 @@ class GitHubRepository:
 
     # --- events -----------------------------------------------------------
 
-    def repository_payload(self) -> dict:
-        """The ``repository`` object of every event."""
+    @staticmethod
+    def repository_payload() -> dict:
+        """The ``repository`` object of the events that carry one."""
         return {
             "full_name": REPOSITORY,
             "name": NAME,
@@ -260,10 +275,25 @@ class GitHubRepository:
             "clone_url": f"https://github.com/{OWNER}/{NAME}.git",
         }
 
-    def payload(self, event: str, sha: str, **extra) -> dict:
-        """A real event payload (the fields the workflows and act read)."""
+    @staticmethod
+    def payload(event: str, sha: str, **extra) -> dict:
+        """The event's payload as GitHub sends it (the fields the workflows and act
+        read), the one place where each event's shape is written.
+
+        Every webhook event that starts these workflows carries ``repository``
+        and ``sender`` (https://docs.github.com/en/webhooks/webhook-events-and-payloads)
+        except ``schedule``, whose payload is its cron alone: "When running on a
+        schedule, the event payload does not contain any repository information
+        such as the default branch name" (github/codeql-action#1211; also
+        letsencrypt/boulder#6209, docker/metadata-action#184). A workflow reads
+        what every event carries (``github.ref``, ``github.repository``).
+        """
+        if event == "schedule":
+            extra.pop("ref", None)
+            extra.pop("actor", None)
+            return {"schedule": extra.pop("cron", "17 3 * * 1"), **extra}
         base: dict[str, Any] = {
-            "repository": self.repository_payload(),
+            "repository": GitHubRepository.repository_payload(),
             "sender": {"login": extra.pop("actor", "dev")},
         }
         if event == "push":
@@ -284,12 +314,10 @@ class GitHubRepository:
                     "base": {
                         "sha": extra.pop("base_sha"),
                         "ref": "main",
-                        "repo": self.repository_payload(),
+                        "repo": GitHubRepository.repository_payload(),
                     },
                 },
             )
-        elif event == "schedule":
-            base.update(schedule=extra.pop("cron", "17 3 * * 1"))
         elif event == "workflow_dispatch":
             base.update(ref="refs/heads/main", inputs=extra.pop("inputs", {}))
         elif event == "repository_dispatch":

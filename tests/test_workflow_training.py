@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions_engine import AWS_VARS, CONTAINER_APPS_VARS, GitHubRepository, Run
+from actions_engine import AWS_VARS, CONTAINER_APPS_VARS, PR_TOKEN, GitHubRepository, Run
 from helpers import bake
 from servers import JSONServer, S3Server, ServingApp, StaticHTTPServer
 
@@ -176,3 +176,34 @@ def test_a_model_below_the_thresholds_opens_one_issue_and_fails(tmp_path: Path) 
         (issue,) = repo.github["issues"]
         assert "below the quality thresholds" in issue["title"]
         assert len(repo.github["comments"]) == week - 1
+
+
+def test_the_weekly_retrain_proposes_again_after_main_changed_a_workflow(tmp_path: Path) -> None:
+    """Last week's pull request is still open when main changes a workflow (as
+    Dependabot's weekly action updates do): resetting its branch onto main would
+    be a ref update whose diff changes that workflow, which GitHub refuses to
+    GITHUB_TOKEN and to a token without the Workflows permission. The branch is
+    pushed anew instead, and its pull request replaced."""
+    project = bake(tmp_path / "bake")
+    repo = GitHubRepository(project, tmp_path / "github")
+    repo.github.update(actions_can_create_prs=True)
+    run = repo.run("train.yml", "schedule")
+    assert run["propose"].result == "success", run.describe()
+    (first,) = repo.github["pulls"]
+    assert (first["base"], first["state"]) == ("main", "open")
+
+    for week, token in ((2, None), (3, PR_TOKEN)):
+        workflow = project.path / ".github/workflows/testing.yml"
+        workflow.write_text(workflow.read_text() + f"# Week {week}: an action updated.\n")
+        repo.commit(f"Week {week}: update an action", paths=[".github/workflows/testing.yml"])
+        main = repo.push("main")
+        if token:
+            repo.secrets["TRAIN_PR_TOKEN"] = token
+        run = repo.run("train.yml", "schedule")
+        assert run["propose"].result == "success", run.describe()
+        assert "refusing to allow" not in "\n".join(run["propose"].output)
+        pulls = repo.github["pulls"]
+        assert [p["state"] for p in pulls] == ["closed"] * (week - 1) + ["open"]
+        assert (pulls[-1]["head"], pulls[-1]["base"]) == ("train/retrained-model", "main")
+        assert repo.git_origin("rev-parse", "train/retrained-model~1") == main
+        assert any(f"#{pulls[-2]['number']}" in n for n in run["propose"].notices), run.describe()

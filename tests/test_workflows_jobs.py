@@ -9,9 +9,11 @@ context. What the jobs do when they run is proven with act in test_workflow_*.py
 
 from __future__ import annotations
 
+import fnmatch
 import subprocess
 
 import pytest
+import yaml
 
 from helpers import (
     ANSWERS,
@@ -135,6 +137,7 @@ def test_publish_workflow_follows_serving_and_deploy_target(bake_once, answers: 
             assert job["concurrency"] == {
                 "group": f"deploy-{environment}",
                 "cancel-in-progress": False,
+                "queue": "max",
             }
             assert job["steps"][-1]["uses"] == "$/.github/actions/deploy"
 
@@ -157,3 +160,69 @@ def test_image_job_provides_what_the_dockerfile_copies(bake_once, answers: dict)
             source = source.rstrip("/")
             in_checkout = any(f == source or f.startswith(source + "/") for f in tracked)
             assert in_checkout or f" {source}" in placed, f"the image job lacks {source}"
+
+
+@pytest.mark.parametrize("answers", ANSWERS)
+def test_dependabot_updates_the_actions_of_the_local_actions_too(bake_once, answers: dict) -> None:
+    """`directory: /` scans .github/workflows only; each local action's folder
+    must be named (dependabot/dependabot-core#6704: "the only way to update
+    composite actions is to configure the directory containing the action.yml
+    file explicitly"; wildcards: GitHub docs, dependabot.yml `directories`)."""
+    project = bake_once(answers)
+    dependabot = yaml.safe_load(project.read(".github/dependabot.yml"))
+    (entry,) = [u for u in dependabot["updates"] if u["package-ecosystem"] == "github-actions"]
+    directories = entry["directories"]
+    assert "/" in directories
+    for action in (project.path / ".github/actions").glob("*/action.yml"):
+        folder = "/" + str(action.parent.relative_to(project.path))
+        assert any(fnmatch.fnmatch(folder, d) for d in directories), folder
+
+
+def concurrency_groups(workflow: dict) -> list[tuple[str, dict]]:
+    """(where, concurrency) for the workflow and each of its jobs."""
+    found = [("workflow", workflow["concurrency"])] if "concurrency" in workflow else []
+    found += [(j, job["concurrency"]) for j, job in workflow["jobs"].items() if "concurrency" in job]
+    return found
+
+
+@pytest.mark.parametrize("answers", ANSWERS)
+def test_no_delivery_waits_for_an_approval_or_is_cancelled(bake_once, answers: dict) -> None:
+    """GitHub keeps one pending run per concurrency group by default and
+    cancels it when another arrives ("Control the concurrency of workflows and
+    jobs"; `queue: max` keeps up to 100, changelog 2026-05-07). A delivery (a
+    person's rollback tag included) must never be cancelled, and a run waiting
+    for a production reviewer must not hold the runs after it: no
+    run-wide group in deploy-model.yml, a queue on every deploy group."""
+    found = workflows(bake_once(answers))
+    run_group = found["deploy-model.yml"]["concurrency"]["group"]
+    assert run_group == "${{ github.workflow }}-${{ github.run_id }}"
+    for name in ("deploy-model.yml", "publish.yml"):
+        for job_id, group in concurrency_groups(found[name]):
+            if job_id.startswith("deploy-") or (name, job_id) == ("deploy-model.yml", "register"):
+                assert group.get("queue") == "max", f"{name}: {job_id}"
+                assert group.get("cancel-in-progress", False) is False, f"{name}: {job_id}"
+
+
+@pytest.mark.parametrize("answers", ANSWERS)
+def test_a_push_to_main_is_never_cancelled(bake_once, answers: dict) -> None:
+    """Every commit of main gets its complete runs: only pull-request runs
+    cancel the run they supersede."""
+    for name, workflow in workflows(bake_once(answers)).items():
+        on = triggers(workflow)
+        pushes_main = "main" in (on.get("push") or {}).get("branches", [])
+        for job_id, group in concurrency_groups(workflow):
+            cancel = group.get("cancel-in-progress", False)
+            if pushes_main:
+                assert cancel in (False, "${{ github.event_name == 'pull_request' }}"), (
+                    f"{name}: {job_id}"
+                )
+
+
+@pytest.mark.parametrize("answers", ANSWERS)
+def test_no_step_reads_the_repository_object_of_the_payload(bake_once, answers: dict) -> None:
+    """The schedule event has no `repository` object (github/codeql-action#1211;
+    the harness's payloads follow GitHub's, actions_engine.PAYLOADS): the
+    workflows read what every event carries."""
+    project = bake_once(answers)
+    for path in sorted((project.path / ".github").rglob("*.yml")):
+        assert "github.event.repository" not in path.read_text(), path

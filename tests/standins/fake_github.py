@@ -14,6 +14,12 @@ workflows use, and it answers as GitHub does, refusals included:
   the origin's main, ``STANDIN_ORIGIN``); else the dispatch is recorded;
 - any call without a token: gh's own message, exit 4.
 
+Run as the origin's ``pre-receive`` hook, it refuses what GitHub refuses of a
+push: a ref update whose diff creates or changes a file of
+``.github/workflows/``, from a token that may not write workflows
+(GITHUB_TOKEN never may), with GitHub's message; deleting a branch closes its
+open pull request.
+
 Tests build and read the state with :class:`Repository`.
 """
 
@@ -28,7 +34,26 @@ from pathlib import Path
 # The workflow's own token (GITHUB_TOKEN) starts with ghs_; anything else is a
 # personal or app token that a repository owner stored as a secret.
 WORKFLOW_TOKEN = "ghs_workflow_token"
+# A fine-grained token with Contents, Pull requests and Workflows (read and
+# write): what TEMPLATE_UPDATE_TOKEN needs (docs/updating.md).
 PERSONAL_TOKEN = "github_pat_owner_token"
+# A fine-grained token with Contents and Pull requests only.
+PR_TOKEN = "github_pat_contents_and_pull_requests"
+# Tokens that may create or update files under .github/workflows/. GITHUB_TOKEN
+# never may: `workflows` is not among its permissions
+# (https://docs.github.com/en/actions/security-for-github-actions/security-guides/automatic-token-authentication#permissions-for-the-github_token).
+MAY_WRITE_WORKFLOWS = {PERSONAL_TOKEN}
+# GitHub's refusal of a ref update whose diff creates or changes a workflow
+# file, from a token that may not: for GITHUB_TOKEN (an app's installation
+# token) repo-sync/github-sync#23, peter-evans/create-pull-request#1234; for a
+# personal access token peter-evans/create-pull-request#3510 (the bot's second
+# pull request, once main had changed a workflow since its first branch).
+REFUSED_WORKFLOW_UPDATE = {
+    "app": "refusing to allow a GitHub App to create or update workflow `{}` without"
+    " `workflows` permission",
+    "pat": "refusing to allow a Personal Access Token to create or update workflow `{}`"
+    " without `workflow` scope",
+}
 REFUSED_PR = (
     "pull request create failed: GraphQL: GitHub Actions is not permitted to create or "
     "approve pull requests (createPullRequest)"
@@ -181,7 +206,9 @@ def pr(state: dict, args: list[str], token: str):
     verb = args.pop(0)
     if verb == "create":
         head = option(args, "--head", "-H")
-        base = option(args, "--base", "-B", default="main")
+        # An empty or missing --base is the default branch
+        # (cli/cli pkg/cmd/pr/create/create.go: `if baseBranch == ""`).
+        base = option(args, "--base", "-B") or "main"
         title = option(args, "--title", "-t")
         body = body_of(args)
         if token.startswith("ghs_") and not state["actions_can_create_prs"]:
@@ -224,10 +251,16 @@ def issue(state: dict, args: list[str], token: str):
         )
         return f"https://github.com/{state['repository']}/issues/{number}\n"
     if verb == "list":
-        option(args, "--state", "-s")
+        # gh lists open issues unless --state says otherwise (open|closed|all):
+        # https://cli.github.com/manual/gh_issue_list
+        wanted = option(args, "--state", "-s", default="open")
         option(args, "--limit", "-L")
         option(args, "--json")
-        return [{"number": i["number"], "title": i["title"]} for i in state["issues"]]
+        return [
+            {"number": i["number"], "title": i["title"]}
+            for i in state["issues"]
+            if wanted == "all" or i["state"] == wanted
+        ]
     if verb == "comment":
         return comment(state, args, token)
     raise GhError(f"fake gh: issue {verb} not modelled")
@@ -295,8 +328,63 @@ def workflow(state: dict, args: list[str], token: str) -> str:
     return f"✓ Created workflow_dispatch event for {name} at {ref}\n"
 
 
+def git_lines(*args: str) -> list[str]:
+    """git in the repository that receives a push (the hook's GIT_DIR)."""
+    import subprocess
+
+    found = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+    return found.stdout.split() if found.returncode == 0 else []
+
+
+def workflow_changes(old: str, new: str, ref: str) -> list[str]:
+    """The workflow files a ref update creates or changes: the diff from the old
+    tip (from main for a new ref, whose commits main already has)."""
+    zero = "0" * 40
+    if old == zero:
+        base = git_lines("merge-base", new, "refs/heads/main")
+        old = base[0] if base else git_lines("hash-object", "-t", "tree", "/dev/null")[0]
+    return git_lines("diff", "--name-only", old, new, "--", ".github/workflows/")
+
+
+def receive(lines: list[str]) -> int:
+    """The origin's pre-receive hook: GitHub's rules for a pushed ref update.
+
+    The pushing job's token is its GH_TOKEN (what `gh auth setup-git` gives
+    git); a push without one is a person's, who may change anything.
+    """
+    token = os.environ.get("GH_TOKEN") or os.environ.get("GITHUB_TOKEN") or ""
+    zero = "0" * 40
+    deleted = []
+    for line in lines:
+        old, new, ref = line.split()
+        if new == zero:
+            deleted.append(ref.removeprefix("refs/heads/"))
+            continue
+        if not token or token in MAY_WRITE_WORKFLOWS:
+            continue
+        changed = workflow_changes(old, new, ref)
+        if changed:
+            kind = "app" if token.startswith("ghs_") else "pat"
+            # GitHub gives it as the reason of "! [remote rejected]"; a hook's
+            # words reach the pusher as "remote: ..." lines.
+            print(REFUSED_WORKFLOW_UPDATE[kind].format(changed[0]), file=sys.stderr)
+            return 1
+    state_path = os.environ.get("FAKE_GITHUB_STATE")
+    if deleted and state_path:
+        # Deleting the head branch of an open pull request closes it
+        # (https://docs.github.com/en/pull-requests/collaborating-with-pull-requests/proposing-changes-to-your-work-with-pull-requests/creating-and-deleting-branches-within-your-repository).
+        state = json.loads(Path(state_path).read_text())
+        for pull in state["pulls"]:
+            if pull["head"] in deleted and pull["state"] == "open":
+                pull["state"] = "closed"
+        Path(state_path).write_text(json.dumps(state, indent=2))
+    return 0
+
+
 def run(argv: list[str]) -> int:
     """Run one gh command against the state file; print as gh does."""
+    if argv[:1] == ["pre-receive"]:
+        return receive(sys.stdin.read().splitlines())
     state_path = Path(os.environ["FAKE_GITHUB_STATE"])
     state = json.loads(state_path.read_text())
     args = list(argv)
