@@ -12,14 +12,22 @@ variables exported as environment variables the way Azure Pipelines names
 them), ``AzureCLI@2`` inline scripts after a login through the service
 connection (the ``az`` stand-in's login), and it honours the logging commands
 the steps print (``task.prependpath``, ``task.setvariable``,
-``task.logissue``). ``PublishPipelineArtifact@1`` checks that its path exists.
+``task.logissue``, ``build.addbuildtag``). ``PublishPipelineArtifact@1`` keeps a
+copy of its path as the run's artifact; a ``download`` step brings a pipeline
+resource's artifact into ``$(Pipeline.Workspace)/<resource>/<artifact>``.
 Step conditions are evaluated against the run's predefined variables.
+
+Between pipelines: ``completion_triggers`` says whether a finished run starts
+a pipeline through its ``resources.pipelines`` trigger, and ``clone_at`` gives
+the triggered run its checkout, the commit of the run that triggered it.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,17 +178,54 @@ def env_name(variable: str) -> str:
     return variable.replace(".", "_").upper()
 
 
+def completion_triggers(pipeline: dict, alias: str, run: Agent, branch: str) -> bool:
+    """Whether a successful run of the pipeline resource ``alias`` (on ``branch``)
+    starts ``pipeline``: the trigger's branches include the run's branch, and the
+    run carries every tag the trigger lists
+    (https://learn.microsoft.com/en-us/azure/devops/pipelines/process/pipeline-triggers,
+    https://learn.microsoft.com/en-us/azure/devops/pipelines/yaml-schema/resources-pipelines-pipeline-trigger).
+    """
+    (resource,) = [p for p in pipeline["resources"]["pipelines"] if p["pipeline"] == alias]
+    trigger = resource.get("trigger")
+    if trigger in (None, False, "none"):
+        return False
+    if trigger is True or trigger == "true":
+        return True
+    branches = trigger.get("branches", {})
+    include = branches.get("include", []) if isinstance(branches, dict) else branches
+    short = branch.removeprefix("refs/heads/")
+    if include and not any(fnmatch.fnmatchcase(short, str(p)) for p in include):
+        return False
+    return set(trigger.get("tags", [])) <= set(run.tags)
+
+
+def clone_at(origin: Path, commit: str, where: Path) -> Path:
+    """The checkout of a run that a pipeline completion trigger started: "If the
+    triggering pipeline and the triggered pipeline use the same repository, both
+    pipelines will run using the same commit when one triggers the other"
+    (https://learn.microsoft.com/en-us/azure/devops/pipelines/process/pipeline-triggers)."""
+    subprocess.run(["git", "clone", "-q", str(origin), str(where)], check=True)
+    subprocess.run(["git", "-C", str(where), "checkout", "-q", commit], check=True)
+    return where
+
+
 @dataclass
 class Agent:
-    """One agent run over a project clone: its variables, PATH and what the steps said."""
+    """One agent run over a project clone: its variables, PATH and what the steps
+    said; the artifacts and build tags it leaves; ``resources``: the finished runs
+    of its pipeline resources, by alias."""
 
     project: Path
     env: dict
     variables: dict = field(default_factory=dict)
     path: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
     ran: list[str] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    artifacts: dict[str, Path] = field(default_factory=dict)
+    resources: dict[str, Agent] = field(default_factory=dict)
 
     def macro(self, text: str) -> str:
         """``$(name)`` replaced, also inside the values it brings in (a variable
@@ -228,6 +273,10 @@ class Agent:
                 self.variables[variable] = value
             elif command == "task.logissue" and "type=warning" in properties:
                 self.warnings.append(value)
+            elif command == "task.logissue" and "type=error" in properties:
+                self.errors.append(value)
+            elif command == "build.addbuildtag":
+                self.tags.append(value)
         assert result.returncode == 0, (
             f"step {name!r} exited {result.returncode}\n{result.stdout[-4000:]}\n"
             f"{result.stderr[-4000:]}"
@@ -249,9 +298,23 @@ class Agent:
                 inputs = step["inputs"]
                 assert inputs["azureSubscription"], name
                 assert inputs["scriptType"] == "bash" and inputs["scriptLocation"] == "inlineScript"
-                self.bash(inputs["inlineScript"], step, {"AZURE_STANDIN_LOGGED_IN": "1"})
+                login = {
+                    "AZURE_STANDIN_LOGGED_IN": "1",
+                    "AZURE_STANDIN_PRINCIPAL": "service-connection",
+                }
+                self.bash(inputs["inlineScript"], step, login)
             elif step.get("task") == "PublishPipelineArtifact@1":
                 target = self.project / self.macro(step["inputs"]["targetPath"])
                 assert target.exists(), f"{name}: nothing at {target} to publish"
+                kept = self.project.parent / f"artifact-{id(self)}" / step["inputs"]["artifact"]
+                shutil.copytree(target, kept)
+                self.artifacts[step["inputs"]["artifact"]] = kept
+            elif "download" in step:
+                # A regular job downloads a pipeline resource's artifacts only
+                # with this step (https://learn.microsoft.com/en-us/azure/devops/
+                # pipelines/yaml-schema/steps-download).
+                run, artifact = self.resources[step["download"]], step["artifact"]
+                workspace = Path(self.macro("$(Pipeline.Workspace)"))
+                shutil.copytree(run.artifacts[artifact], workspace / step["download"] / artifact)
             else:
                 raise AssertionError(f"step not modelled: {step}")

@@ -182,6 +182,8 @@ PLATFORM_ONLY = {
         "publish.yml's collect step + artifacts"
     ),
     "Build and push the image (az acr build)": "docker/build-push-action",
+    "Tag a new model for the release": "the propose action's pull request (nothing changed: none)",
+    "Use the model of the training run": "deploy-model.yml's registered commit",
 }
 # Lines that talk to the platform rather than run the command.
 # Lines that differ between the platforms by design: their logging commands,

@@ -271,3 +271,34 @@ def test_an_app_on_another_port_is_refused_before_a_revision(tmp_path: Path) -> 
         "revisions"
         not in json.loads((state / "cloud.json").read_text())["container_apps"]["ml-project"]
     )
+
+
+def test_an_app_without_a_pull_identity_is_refused_the_registry_s_image(tmp_path: Path) -> None:
+    """An ACR image needs the app's registry identity with AcrPull: without it the
+    revision fails (UNAUTHORIZED) and the deploy names the command that gives it."""
+    project = bake(
+        tmp_path / "bake", ci_platform="azure-pipelines", deploy_target="azure-container-apps"
+    )
+    image = "acme.azurecr.io/ml-project:42"
+    state = tmp_path / "state"
+    state.mkdir()
+    app = {"resource_group": "ml-serving", "fqdn": "127.0.0.1:9", "target_port": 8080}
+    (state / "cloud.json").write_text(
+        json.dumps({"images": {image: "sha256:1"}, "container_apps": {"ml-project": app}})
+    )
+    env = az_env(tmp_path, state, APP="ml-project", RESOURCE_GROUP="ml-serving", IMAGE=image)
+    command = ["bash", "tools/deploy_container_app.sh"]
+    deploy = subprocess.run(
+        command, cwd=project.path, env=env, capture_output=True, text=True, check=False
+    )
+    assert deploy.returncode == 1 and "UNAUTHORIZED" in deploy.stderr, deploy.stderr
+    fix = (
+        "az containerapp registry set --name ml-project --resource-group ml-serving"
+        " --server acme.azurecr.io --identity system"
+    )
+    assert fix in deploy.stderr
+    subprocess.run(shlex.split(fix), env=env, check=True)
+    deploy = subprocess.run(
+        command, cwd=project.path, env=env, capture_output=True, text=True, check=False
+    )
+    assert deploy.returncode == 0, deploy.stderr
