@@ -243,13 +243,23 @@ def test_the_apps_the_docs_create_serve_the_image_s_own_command(
     assert "Smoke test passed" in smoke.stdout + smoke.stderr
 
 
-def test_an_app_on_another_port_is_refused_before_a_revision(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "ingress, fix",
+    [
+        ({"fqdn": "127.0.0.1:9", "target_port": 8000}, "ingress update"),
+        ({}, "ingress enable"),
+    ],
+    ids=["another-port", "no-ingress"],
+)
+def test_an_app_on_another_port_is_refused_before_a_revision(
+    tmp_path: Path, ingress: dict, fix: str
+) -> None:
     """The deploy script compares the app's target port with the image's (EXPOSE)
     and names the command that fixes it; no revision is made."""
     project = bake(tmp_path / "bake", deploy_target="azure-container-apps")
     state = tmp_path / "state"
     state.mkdir()
-    app = {"resource_group": "ml-serving", "fqdn": "127.0.0.1:9", "target_port": 8000}
+    app = {"resource_group": "ml-serving", **ingress}
     cloud = {"images": {VERSION_IMAGE: "sha256:1"}, "container_apps": {"ml-project": app}}
     (state / "cloud.json").write_text(json.dumps(cloud))
     env = az_env(tmp_path, state, APP="ml-project", RESOURCE_GROUP="ml-serving")
@@ -262,11 +272,11 @@ def test_an_app_on_another_port_is_refused_before_a_revision(tmp_path: Path) -> 
         check=False,
     )
     assert deploy.returncode == 1, deploy.stdout + deploy.stderr
-    assert "port 8000" in deploy.stderr and "listens on port 8080" in deploy.stderr
-    assert (
-        "az containerapp ingress update --name ml-project --resource-group ml-serving"
-        " --target-port 8080" in deploy.stderr
-    )
+    message = " ".join(deploy.stderr.split())
+    assert f"az containerapp {fix} --name ml-project --resource-group ml-serving" in message
+    assert "--target-port 8080" in message
+    if ingress:
+        assert "port 8000, but the image listens on port 8080" in message
     assert (
         "revisions"
         not in json.loads((state / "cloud.json").read_text())["container_apps"]["ml-project"]

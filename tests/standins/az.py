@@ -95,13 +95,7 @@ def resource(name: str, app: dict) -> dict:
             "fqdn": app["fqdn"],
             "targetPort": app.get("target_port", DOCUMENTED_TARGET_PORT),
         }
-    return {
-        "name": name,
-        "properties": {
-            "configuration": {"ingress": ingress, "registries": app.get("registries", [])},
-            "template": {"containers": [{"image": app.get("image", "")}]},
-        },
-    }
+    return {"name": name, "properties": {"configuration": {"ingress": ingress}}}
 
 
 def query(document: object, path: str) -> object:
@@ -255,8 +249,6 @@ def main(argv: list[str]) -> int:
         app.setdefault("revisions", []).append(image)
         app["image"] = image
         path.write_text(json.dumps(cloud, indent=2))
-        if option(argv, "--output", "-o") != "none":
-            print(json.dumps({"name": name, "properties": {"template": {"image": image}}}))
         return 0
     wanted = option(argv, "--query") or ""
     if not re.fullmatch(r"[A-Za-z.]+", wanted) or option(argv, "--output", "-o") != "tsv":
