@@ -52,6 +52,12 @@ FIRST_COMMIT_MESSAGE = "Initial commit from the ml-cicd template"
 PYTHON_TEMP_NAME = re.compile(r"tmp[a-z0-9_]{8}")
 
 
+# A template address that another machine can reach: a URL, git's scp-like
+# user@host:path, or cookiecutter's abbreviations (cookiecutter/config.py:
+# DEFAULT_CONFIG["abbreviations"]). A path, or file://, is this machine's only.
+REACHABLE_TEMPLATE = re.compile(r"(?:https?|ssh|git)://|[\w.-]+@[\w.-]+:|(?:gh|gl|bb):")
+
+
 def warn(message: str) -> None:
     """Print a warning that does not stop the bake."""
     print(f"WARNING: {message}", file=sys.stderr)
@@ -190,6 +196,19 @@ def init_git_repository(answers: dict, root: Path) -> bool:
     return True
 
 
+def warn_local_template(answers: dict) -> None:
+    """With cruft, warn when .cruft.json will record a path on this machine."""
+    template = str(answers.get("_template", ""))
+    if "_commit" not in answers or REACHABLE_TEMPLATE.match(template):
+        return
+    warn(
+        f".cruft.json records the template as {template}, a path on this machine:"
+        " no teammate and no template-update run can update from it. Before you"
+        ' commit .cruft.json, set its "template" to the repository\'s URL (or create'
+        " from the URL: cruft create https://github.com/<owner>/ml-cicd)."
+    )
+
+
 def print_next_steps(answers: dict) -> None:
     """Tell the user what to do next."""
     # `cruft create` writes .cruft.json only after this hook has committed.
@@ -217,6 +236,7 @@ def main() -> int:
         return 0
     create_local_remote(answers, root)
     init_git_repository(answers, root)
+    warn_local_template(answers)
     print_next_steps(answers)
     return 0
 

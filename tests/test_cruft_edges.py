@@ -148,5 +148,7 @@ def test_an_unlinked_project_gets_one_line_of_advice(tmp_path: Path) -> None:
     result = check(project)
 
     assert result.returncode == 2
-    assert result.stderr.startswith("error: .cruft.json is missing or not committed")
+    assert result.stderr.startswith(
+        "error: .cruft.json is missing: this project was made with plain cookiecutter"
+    )
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

@@ -18,7 +18,7 @@ from cookiecutter.prompt import prompt_for_config
 from helpers import CONTEXT, TEMPLATE_DIR
 
 HOOKS = TEMPLATE_DIR / "hooks"
-# cookiecutter puts the template on sys.path for local_extensions.py; so do we.
+# cookiecutter puts the template on sys.path for ml_cicd_jinja.py; so do we.
 sys.path.insert(0, str(TEMPLATE_DIR))
 
 

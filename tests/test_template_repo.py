@@ -12,7 +12,7 @@ import yaml
 
 from helpers import CONTEXT, TEMPLATE_DIR, Baked, bake, clean_env
 
-OWN_CODE = ["hooks", "tests", "benchmarks", "local_extensions.py"]
+OWN_CODE = ["hooks", "tests", "benchmarks", "ml_cicd_jinja.py", "jinja_filters.py"]
 
 
 def tool(name: str) -> str:

@@ -1,37 +1,59 @@
-"""List the template changes that ``cruft update`` did not apply, and exit 1 if any.
+"""Finish a template update: its migrations, the lock, and what cruft left undone.
 
-cruft applies the difference between two renders of the template (the commit
-in the last committed ``.cruft.json`` and the one it was just updated to) and
-says "Good work" even when part of it could not apply:
+``make template-update`` runs, in order:
 
-* the template removed a file the team edited: the deletion does not apply,
-  the file stays, and nothing is said;
-* the template added a file the project already had: the team's file stays;
-* a changed template file whose change did not land at all;
-* an answer was switched (``--variables-to-update``): files of the option
-  inside team-owned paths (``[tool.cruft] skip``) are neither added nor removed.
+1. ``python tools/check_template_update.py --release``: the template release to
+   update to (its newest ``vX.Y.Z`` tag), or one line on what to do first when
+   the project is not linked to its template (made with plain cookiecutter);
+2. ``cruft update --checkout <that release>``, which asks before applying;
+3. ``python tools/check_template_update.py``, from the project root, before
+   committing (this script as the update just left it).
 
-This script renders both template commits itself, with the answers from
-``.cruft.json``, compares them with the work tree, and prints one line per file
-to resolve by hand. Run it from the project root after ``cruft update``, before
-committing (``make template-update`` does both).
+The third step renders the template at the commit of the last committed
+``.cruft.json`` and at the new one, with the recorded answers, and then:
+
+* applies the migrations of the releases the update crosses (cookiecutter.json's
+  ``_migrations``): a release that changes the contract between the template's
+  files and the team's (docs/updating.md) merges the template's changes into
+  the team-owned paths it names, three ways, so the team's edits stay; each file
+  is listed for review, and a conflict is left with its markers and listed;
+* runs ``uv lock`` when the update changed ``pyproject.toml`` and the project
+  has a ``uv.lock`` (``make setup`` installs only what the lock says);
+* lists what cruft reports as done but did not do (it says "Good work" all the
+  same): the template removed a file the team edited (the file stays), added a
+  file the project already had, changed a file whose change did not land, or an
+  answer was switched (``--variables-to-update``) and files of the option inside
+  team-owned paths (``[tool.cruft] skip``) were neither added nor removed.
+
+It prints one ``error: <path>: <what to do>`` line per change left to do by
+hand, and exits 1 when there is one.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import tomllib
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from cookiecutter.generate import generate_context, generate_files
 from cookiecutter.prompt import prompt_for_config
+
+# The template release this file comes from (cookiecutter.json's _release).
+RELEASE = "v{{ cookiecutter._release }}"
+RELEASE_TAG = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
+# A team-owned file that switched answers change, by (in the old render, in the new).
+SWITCHED = {
+    (True, False): "the switched answers remove it: delete it",
+    (False, True): "the switched answers add it: copy it from a fresh bake",
+    (True, True): "the switched answers change it: merge it with a fresh bake",
+}
 
 
 class NotLinked(Exception):
@@ -47,13 +69,53 @@ def committed_cruft_state(root: Path) -> dict[str, Any]:
         text=True,
         check=False,
     )
-    if shown.returncode != 0 or not (root / ".cruft.json").is_file():
+    if not (root / ".cruft.json").is_file():
         raise NotLinked(
-            ".cruft.json is missing or not committed: link the project to its"
-            " template and commit .cruft.json first (docs/updating.md)"
+            ".cruft.json is missing: this project was made with plain cookiecutter."
+            f" Link it once with `cruft link --checkout {RELEASE} <the template's"
+            " URL>` (the release it was made from), then `git add .cruft.json &&"
+            ' git commit -m "Track the template link"` (docs/updating.md)'
+        )
+    if shown.returncode != 0:
+        raise NotLinked(
+            ".cruft.json is missing or not committed: commit it first"
+            " (git add .cruft.json && git commit; docs/updating.md)"
         )
     state: dict[str, Any] = json.loads(shown.stdout)
     return state
+
+
+def newest_release(template: str) -> str | None:
+    """The highest ``vX.Y.Z`` tag of the template repository, if it has one."""
+    listed = subprocess.run(
+        ["git", "ls-remote", "--tags", "--refs", template],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    versions = []
+    for line in listed.stdout.splitlines():
+        tag = line.rpartition("refs/tags/")[2]
+        match = RELEASE_TAG.fullmatch(tag)
+        if match:
+            versions.append((tuple(int(part) for part in match.groups()), tag))
+    return max(versions)[1] if versions else None
+
+
+def release_to_update_to(root: Path) -> str:
+    """What ``cruft update --checkout`` takes: the newest release, else the
+    branch or tag recorded in ``.cruft.json`` (``main`` when none is)."""
+    state = committed_cruft_state(root)
+    release = newest_release(state["template"])
+    if release is not None:
+        return release
+    fallback = str(state.get("checkout") or "main")
+    print(
+        f"warning: the template {state['template']} has no release tags (vX.Y.Z):"
+        f" updating to {fallback}",
+        file=sys.stderr,
+    )
+    return fallback
 
 
 def render(template: str, commit: str, answers: dict[str, Any], scratch: Path) -> Path:
@@ -61,22 +123,20 @@ def render(template: str, commit: str, answers: dict[str, Any], scratch: Path) -
 
     Like cruft, it renders into a fresh temporary directory with ``_commit`` in
     the context, so the template's hook only shapes files (no git, no output).
+    The template's checkout is ``scratch/template``; the caller removes the
+    project's directory.
     """
-    clone = scratch
+    checkout = scratch / "template"
     subprocess.run(
-        ["git", "clone", "--quiet", "--no-checkout", template, str(clone / "git")],
+        ["git", "clone", "--quiet", "--no-checkout", template, str(checkout)],
         check=True,
     )
-    archive = subprocess.run(
-        ["git", "archive", "--format=tar", commit],
-        cwd=clone / "git",
-        capture_output=True,
+    subprocess.run(
+        ["git", "-c", "advice.detachedHead=false", "checkout", "--quiet", commit],
+        cwd=checkout,
         check=True,
-    ).stdout
-    checkout = clone / "files"
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(checkout, filter="data")
-    sys.path.insert(0, str(checkout))  # the template's local Jinja extensions
+    )
+    sys.path.insert(0, str(checkout))  # the template's own Jinja extensions
     try:
         given = {k: v for k, v in answers.items() if not k.startswith("_")}
         context = generate_context(
@@ -84,15 +144,20 @@ def render(template: str, commit: str, answers: dict[str, Any], scratch: Path) -
         )
         context["cookiecutter"] = prompt_for_config(context, no_input=True)
         context["cookiecutter"].update(_template=template, _commit=commit)
-        output = tempfile.mkdtemp()
         project = generate_files(
             repo_dir=str(checkout),
             context=context,
             overwrite_if_exists=True,
-            output_dir=output,
+            # A fresh directory of the system's temp dir, as cruft renders: the
+            # template's hook then only shapes files (no git, no local remote).
+            output_dir=tempfile.mkdtemp(),
         )
     finally:
         sys.path.remove(str(checkout))
+        # The next render is another commit: it must import its own modules.
+        for name, module in list(sys.modules.items()):
+            if str(getattr(module, "__file__", None) or "").startswith(str(checkout)):
+                del sys.modules[name]
     return Path(project)
 
 
@@ -105,20 +170,115 @@ def files(root: Path) -> dict[str, bytes]:
     }
 
 
-def skipped(path: str, skip: list[str]) -> bool:
-    """True for a path that cruft never touches (``[tool.cruft] skip``)."""
+def under(path: str, entries: list[str]) -> bool:
+    """True for ``path`` equal to an entry or inside an entry's directory."""
     return any(
-        path == entry or path.startswith(entry.rstrip("/") + "/") for entry in skip
+        path == entry or path.startswith(entry.rstrip("/") + "/") for entry in entries
     )
 
 
-def switched_answer_advice(path: str, old: dict[str, Any], new: dict[str, Any]) -> str:
-    """What to do with a team-owned file that switched answers change."""
-    if path not in new:
-        return "the switched answers remove it: delete it"
-    if path not in old:
-        return "the switched answers add it: copy it from a fresh bake"
-    return "the switched answers change it: merge it with a fresh bake"
+def public(answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers a person gave (cookiecutter's private ``_`` keys left out)."""
+    return {k: v for k, v in answers.items() if not k.startswith("_")}
+
+
+def switched(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """True when an answer both renders have was given another value."""
+    old, new = public(old), public(new)
+    return any(old[key] != new[key] for key in old.keys() & new.keys())
+
+
+def migrations_crossed(old: Path, new: Path) -> list[dict[str, Any]]:
+    """The ``_migrations`` entries of the new template that the old one lacks."""
+
+    def table(checkout: Path) -> list[dict[str, Any]]:
+        context = json.loads((checkout / "cookiecutter.json").read_text("utf-8"))
+        entries: list[dict[str, Any]] = context.get("_migrations", [])
+        return entries
+
+    done = {entry["release"] for entry in table(old)}
+    return [entry for entry in table(new) if entry["release"] not in done]
+
+
+def merge(ours: bytes, base: bytes, theirs: bytes) -> tuple[bytes, bool]:
+    """``git merge-file``: the team's text with the template's change; clean?"""
+    with tempfile.TemporaryDirectory() as scratch:
+        paths = []
+        for name, text in (("yours", ours), ("before", base), ("template", theirs)):
+            paths.append(Path(scratch) / name)
+            paths[-1].write_bytes(text)
+        merged = subprocess.run(
+            ["git", "merge-file", "--stdout", *map(str, paths)],
+            capture_output=True,
+            check=False,
+        )
+    if merged.returncode < 0 or merged.returncode > 127:
+        raise RuntimeError(merged.stderr.decode(errors="replace"))
+    return merged.stdout, merged.returncode == 0
+
+
+def migrate(
+    root: Path,
+    entry: dict[str, Any],
+    old: dict[str, bytes],
+    new: dict[str, bytes],
+    project: dict[str, bytes],
+) -> tuple[list[str], list[str]]:
+    """Apply one migration to the work tree; (files changed, problems)."""
+    changed, problems = [], []
+    why = f"release {entry['release']}: {entry['reason']}"
+    for path in sorted(p for p in old.keys() | new.keys() if under(p, entry["paths"])):
+        here, before, now = project.get(path), old.get(path), new.get(path)
+        if before == now or here == now:
+            continue
+        target = root / path
+        if now is None:  # the template removed it
+            if here == before:
+                target.unlink()
+                changed.append(f"{path}: removed ({why})")
+            elif here is not None:
+                problems.append(
+                    f"{path}: {why}; the template removed it and you edited it:"
+                    " delete it or keep it"
+                )
+            continue
+        if here is None:
+            if before is None:  # new in the template
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(now)
+                changed.append(f"{path}: added ({why})")
+            continue  # the team deleted it: it stays deleted
+        merged, clean = merge(here, before or b"", now)
+        target.write_bytes(merged)
+        if clean:
+            changed.append(f"{path}: merged ({why})")
+        else:
+            problems.append(
+                f"{path}: {why}; the merge conflicts: resolve the <<<<<<< markers"
+            )
+    return changed, problems
+
+
+def relock(root: Path) -> str | None:
+    """``uv lock`` when the update changed pyproject.toml; what was done."""
+    if not (root / "uv.lock").is_file():
+        return None
+    unchanged = subprocess.run(
+        ["git", "diff", "--quiet", "HEAD", "--", "pyproject.toml"],
+        cwd=root,
+        check=False,
+    )
+    if unchanged.returncode == 0:
+        return None
+    uv = root / ".venv" / "bin" / "uv"
+    command = [str(uv) if uv.is_file() else "uv", "lock", "--quiet"]
+    try:
+        locked = subprocess.run(command, cwd=root, check=False)
+    except FileNotFoundError:
+        return "error: uv.lock: uv is not installed: run make setup, then uv lock"
+    if locked.returncode != 0:
+        return "error: uv.lock: uv lock failed (above): fix pyproject.toml, uv lock"
+    return "uv.lock: locked again for the new pyproject.toml: review and commit it"
 
 
 def unapplied(
@@ -126,7 +286,8 @@ def unapplied(
     new: dict[str, bytes],
     project: dict[str, bytes],
     skip: list[str],
-    answers_changed: bool,
+    answers_switched: bool,
+    migrated: list[str],
 ) -> list[str]:
     """One line per template change that the project does not have."""
     problems = []
@@ -134,11 +295,13 @@ def unapplied(
         if path == ".cruft.json" or old.get(path) == new.get(path):
             continue
         here = project.get(path)
-        if skipped(path, skip):
-            # By design cruft never changes team-owned paths; but switched
-            # answers change what they must hold, so they need a hand.
-            if answers_changed and here != new.get(path):
-                problems.append(f"{path}: {switched_answer_advice(path, old, new)}")
+        if under(path, skip):
+            # By design cruft never changes team-owned paths, and the template's
+            # files rely on them only through the contract (docs/updating.md).
+            # Switched answers, though, change what they must hold.
+            # (A migration has merged its paths with the new render already.)
+            if answers_switched and not under(path, migrated) and here != new.get(path):
+                problems.append(f"{path}: {SWITCHED[(path in old, path in new)]}")
             continue
         if path not in new and here is not None:
             problems.append(
@@ -155,14 +318,9 @@ def unapplied(
     return problems
 
 
-def main() -> int:
-    """Compare both renders with the work tree; print what is left to do."""
-    root = Path.cwd()
-    try:
-        before = committed_cruft_state(root)
-    except NotLinked as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+def finish(root: Path) -> int:
+    """Migrations, the lock, then the check; print what is left to do."""
+    before = committed_cruft_state(root)
     after = json.loads((root / ".cruft.json").read_text(encoding="utf-8"))
     pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     skip = [
@@ -172,17 +330,45 @@ def main() -> int:
     old_answers = before["context"]["cookiecutter"]
     new_answers = after["context"]["cookiecutter"]
     with tempfile.TemporaryDirectory() as scratch:
-        renders = [
-            render(after["template"], state["commit"], answers, Path(scratch) / name)
-            for name, state, answers in (
-                ("old", before, old_answers),
-                ("new", after, new_answers),
+        renders = {}
+        for name, state, answers in (
+            ("old", before, old_answers),
+            ("new", after, new_answers),
+        ):
+            (Path(scratch) / name).mkdir()
+            renders[name] = render(
+                after["template"], state["commit"], answers, Path(scratch) / name
             )
-        ]
-        old, new = (files(project) for project in renders)
-        for project in renders:
+        old, new = files(renders["old"]), files(renders["new"])
+        for project in renders.values():
             shutil.rmtree(project.parent)
-    problems = unapplied(old, new, files(root), skip, old_answers != new_answers)
+        crossed = migrations_crossed(
+            Path(scratch) / "old" / "template", Path(scratch) / "new" / "template"
+        )
+    changed, problems = [], []
+    migrated: list[str] = []
+    for entry in crossed:
+        done, left = migrate(root, entry, old, new, files(root))
+        changed += done
+        problems += left
+        migrated += entry["paths"]
+    lock = relock(root)
+    if lock and lock.startswith("error: "):
+        problems.append(lock.removeprefix("error: "))
+    elif lock:
+        changed.append(lock)
+    problems += unapplied(
+        old,
+        new,
+        files(root),
+        skip,
+        switched(old_answers, new_answers),
+        migrated,
+    )
+    for line in changed:
+        print(f"migrated: {line}")
+    if changed:
+        print("Review these changes (git diff) before you commit them.")
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if problems:
@@ -193,6 +379,26 @@ def main() -> int:
         return 1
     print("Every template change is in the project.")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``--release``: the checkout to update to; otherwise finish the update."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "--release",
+        action="store_true",
+        help="print the template release to update to (before cruft update)",
+    )
+    options = parser.parse_args(argv)
+    root = Path.cwd()
+    try:
+        if options.release:
+            print(release_to_update_to(root))
+            return 0
+        return finish(root)
+    except NotLinked as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""Jinja extensions of this template (cookiecutter's ``_extensions``).
+"""The template's Jinja filters: ``tojson`` as typed, ``remote_type``.
 
-cookiecutter and cruft both put the template directory on ``sys.path`` while
-rendering, so ``cookiecutter.json`` can name this module's classes.
+``ml_cicd_jinja.Extensions`` (cookiecutter.json's ``_extensions``) reads this
+file afresh on every render and calls :func:`install`, so each render gets the
+filters of its own template commit, even when cruft renders two commits in one
+process. Change the filters here, never in ml_cicd_jinja.py.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import json
 from typing import Any
 
 from jinja2 import Environment
-from jinja2.ext import Extension
 
 
 def json_as_typed(value: Any) -> str:
@@ -25,14 +26,6 @@ def json_as_typed(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-class TextAsTyped(Extension):
-    """Make ``tojson`` write text as typed (see :func:`json_as_typed`)."""
-
-    def __init__(self, environment: Environment) -> None:
-        super().__init__(environment)
-        environment.filters["tojson"] = json_as_typed
-
-
 def remote_type(url: str, remotes: dict[str, dict[str, Any]]) -> str:
     """The DVC remote type (a key of cookiecutter.json's ``_dvc_remotes``) whose
     URL scheme ``url`` uses: ``s3`` for ``s3://...``, ``http`` for
@@ -44,9 +37,7 @@ def remote_type(url: str, remotes: dict[str, dict[str, Any]]) -> str:
     return ""
 
 
-class RemoteTypes(Extension):
-    """The ``remote_type`` filter (see :func:`remote_type`)."""
-
-    def __init__(self, environment: Environment) -> None:
-        super().__init__(environment)
-        environment.filters["remote_type"] = remote_type
+def install(environment: Environment) -> None:
+    """Add this module's filters to ``environment`` (``tojson`` replaced)."""
+    environment.filters["tojson"] = json_as_typed
+    environment.filters["remote_type"] = remote_type
