@@ -121,6 +121,7 @@ unset BASH_ENV
 trap 'status=$?; [ "$status" -eq 0 ] || sleep 0.5' EXIT
 """
 
+QUEUE_LINE = re.compile(r"^ +queue: max\n", re.M)
 ANSI_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -369,8 +370,13 @@ class GitHubRepository:
         # act 0.2.89 does not know GitHub's self-repository syntax yet
         # (`uses: $/path`, the commit that is running): give it the older
         # `./path` form, which resolves to the same files here.
+        # Nor the queue of a concurrency group (`queue: max`, GitHub changelog
+        # 2026-05-07), whose schema check then refuses the whole workflow: act
+        # runs one job at a time here and ignores concurrency, so dropping the
+        # key changes nothing it does.
         for path in (source / ".github" / "workflows").glob("*.yml"):
-            path.write_text(path.read_text().replace("uses: $/", "uses: ./"))
+            text = path.read_text().replace("uses: $/", "uses: ./")
+            path.write_text(QUEUE_LINE.sub("", text))
         event_file = self.root / "event.json"
         step_exit = self.root / "step-exit.sh"
         step_exit.write_text(STEP_EXIT)

@@ -384,3 +384,24 @@ class ServingApp:
         instances = body.get("instances", []) if isinstance(body, dict) else []
         predictions = [{"prediction": 1, "probability": 0.9} for _ in instances]
         return 200, {"model_version": self.sha256[:12], "predictions": predictions}
+
+
+class CloudRunIngress:
+    """Cloud Run in front of one service's container, for a :class:`JSONServer`.
+
+    A service answers a call without credentials only when its IAM policy lets
+    ``allUsers`` invoke it (``roles/run.invoker``); else Google's front end
+    answers 403 before the container sees the call
+    (https://cloud.google.com/run/docs/authenticating/public). The stand-in of
+    deploy-cloudrun writes each service's invokers to ``cloud.json``
+    (``cloud_run_invokers``): none for a service it created.
+    """
+
+    def __init__(self, app: Handler, cloud_json: Path, service: str) -> None:
+        self.app, self.cloud_json, self.service = app, cloud_json, service
+
+    def __call__(self, method: str, path: str, body: object) -> tuple[int, dict]:
+        cloud = json.loads(self.cloud_json.read_text())
+        if "allUsers" not in cloud.get("cloud_run_invokers", {}).get(self.service, []):
+            return 403, {"error": "Forbidden: your client does not have permission"}
+        return self.app(method, path, body)

@@ -13,7 +13,7 @@ import pytest
 
 from actions_engine import GitHubRepository
 from helpers import Baked, bake, uv
-from servers import JSONServer
+from servers import CloudRunIngress, JSONServer
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,9 @@ def test_a_configured_fly_release_deploys_staging_then_production(tmp_path: Path
     with JSONServer(healthy, tls_dir=tmp_path / "tls") as app:
         # Both apps' addresses lead to the server (flyctl status --json: Hostname).
         hostnames = {name: app.address for name in ("ml-project-staging", "ml-project")}
-        cloud = {**repo.cloud(), "fly_hostnames": hostnames}
+        # The package was made public after its first image (Day two).
+        public = {"ghcr.io/acme/ml-project": "public"}
+        cloud = {**repo.cloud(), "fly_hostnames": hostnames, "packages": public}
         repo.state_dir.joinpath("cloud.json").write_text(json.dumps(cloud))
         env = {"SSL_CERT_FILE": str(app.cert)}
         run = repo.run("publish.yml", "push", ref="refs/tags/v1.2.0", env=env)
@@ -131,3 +133,80 @@ def test_cloud_run_deploys_by_hand_once_configured(tmp_path: Path) -> None:
         assert run.returncode == 0, run.describe()
         assert run["deploy-staging"].said("Smoke test passed"), run.describe()
     assert repo.cloud()["cloud_run"] == {"ml-project-staging": "ghcr.io/acme/ml-project:1.2.0"}
+
+
+# --- Day two: the first deploy of each target (docs/ci-cd.md, Day two) -----
+
+
+def test_the_first_fly_release_names_the_package_to_make_public(tmp_path: Path) -> None:
+    """ghcr.io makes a new package private, and the release that pushes the first
+    image deploys it at once: Fly.io cannot pull it. The run says which setting
+    to change; once the package is public, deploying the release by hand works."""
+    project = bake(tmp_path / "bake", deploy_target="fly")
+    repo = released(project, tmp_path / "github")
+    repo.secrets["FLY_API_TOKEN"] = FLY_TOKEN
+    with JSONServer(healthy, tls_dir=tmp_path / "tls") as app:
+        hostnames = {name: app.address for name in ("ml-project-staging", "ml-project")}
+        repo.state_dir.joinpath("cloud.json").write_text(json.dumps({"fly_hostnames": hostnames}))
+        env = {"SSL_CERT_FILE": str(app.cert)}
+        run = repo.run("publish.yml", "push", ref="refs/tags/v1.2.0", env=env)
+        assert run["release"].result == "success" and run["image"].result == "success"
+        assert run["deploy-staging"].result == "failure", run.describe()
+        assert run["deploy-production"].result == "skipped"
+        error = "\n".join(run["deploy-staging"].errors + run["deploy-staging"].output)
+        assert "ghcr.io/acme/ml-project" in error and "Change visibility" in error, error
+        assert repo.cloud()["packages"] == {"ghcr.io/acme/ml-project": "private"}
+
+        # A person makes the package public, then deploys the release by hand.
+        cloud = repo.cloud()
+        cloud["packages"]["ghcr.io/acme/ml-project"] = "public"
+        repo.state_dir.joinpath("cloud.json").write_text(json.dumps(cloud))
+        inputs = {"version": "v1.2.0", "environment": "staging"}
+        run = repo.run("publish.yml", "workflow_dispatch", inputs=inputs, env=env)
+        assert run.returncode == 0, run.describe()
+        assert run["deploy-staging"].said("Smoke test passed"), run.describe()
+
+
+def test_the_first_cloud_run_deploy_names_the_one_time_iam_step(tmp_path: Path) -> None:
+    """deploy-cloudrun creates a private service, which refuses the smoke test's
+    calls (HTTP 403): the run names the one-time step that lets it answer."""
+    project = bake(tmp_path / "bake", deploy_target="cloud-run")
+    repo = GitHubRepository(project, tmp_path / "github")
+    repo.vars.update(
+        GCP_WORKLOAD_IDENTITY_PROVIDER="projects/1/locations/global/workloadIdentityPools/ci"
+        "/providers/github",
+        GCP_SERVICE_ACCOUNT="deploy@project.iam.gserviceaccount.com",
+        CLOUD_RUN_REGION="europe-west1",
+    )
+    # The release's image, in a package a person made public.
+    cloud = {
+        "images": {"ghcr.io/acme/ml-project:1.2.0": "sha256:1"},
+        "digests": ["ghcr.io/acme/ml-project:1.2.0"],
+        "packages": {"ghcr.io/acme/ml-project": "public"},
+    }
+    state = repo.state_dir / "cloud.json"
+    inputs = {"version": "v1.2.0", "environment": "staging"}
+    ingress = CloudRunIngress(healthy, state, "ml-project-staging")
+    with JSONServer(ingress, tls_dir=tmp_path / "tls") as app:
+        state.write_text(
+            json.dumps({**cloud, "cloud_run_urls": {"ml-project-staging": f"https://{app.address}"}})
+        )
+        env = {"SSL_CERT_FILE": str(app.cert)}
+        run = repo.run("publish.yml", "workflow_dispatch", inputs=inputs, env=env)
+        assert run["deploy-staging"].result == "failure", run.describe()
+        error = "\n".join(run["deploy-staging"].errors)
+        assert "HTTP Error 403" in error, run.describe()
+        assert (
+            "gcloud run services add-iam-policy-binding ml-project-staging"
+            " --region=europe-west1 --member=allUsers --role=roles/run.invoker"
+        ) in error, error
+        # A refusal is not retried: it lasts until a person changes the policy.
+        assert [r[:2] for r in app.requests] == [("GET", "/health")]
+
+        # The person runs that command once; the next deploy passes.
+        cloud = repo.cloud()
+        cloud["cloud_run_invokers"]["ml-project-staging"] = ["allUsers"]
+        state.write_text(json.dumps(cloud))
+        run = repo.run("publish.yml", "workflow_dispatch", inputs=inputs, env=env)
+        assert run.returncode == 0, run.describe()
+        assert run["deploy-staging"].said("Smoke test passed"), run.describe()

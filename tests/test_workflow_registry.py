@@ -219,7 +219,9 @@ def test_every_deploy_target_delivers_a_promoted_version(
         if "address" in settings:
             address = server.address if target == "fly" else f"https://{server.address}"
             addresses = {settings["address"]: {"ml-project": address}}
-            repo.state_dir.joinpath("cloud.json").write_text(json.dumps(addresses))
+            # Made public after the package's first image (docs/ci-cd.md, Day two).
+            public = {"packages": {"ghcr.io/acme/ml-project": "public"}}
+            repo.state_dir.joinpath("cloud.json").write_text(json.dumps({**addresses, **public}))
         gto(project, repo, "register", "model")
         gto(project, repo, "assign", "model", "--version", "v0.0.1", "--stage", "production")
         tag = "model#production#1"

@@ -359,6 +359,22 @@ def docker_login() -> None:
     save_cloud(data)
 
 
+def package_of(image: str) -> str:
+    """ghcr.io/owner/name of an image reference (by tag or by digest)."""
+    head, _, last = image.split("@")[0].rpartition("/")
+    return f"{head}/{last.split(':')[0]}"
+
+
+def anonymous_pull_refusal(data: dict, image: str) -> str | None:
+    """What a registry answers a platform that pulls ``image`` without
+    credentials (Fly.io, Cloud Run from ghcr.io): a private ghcr.io package
+    refuses (public ones allow anonymous pulls: GitHub docs, "Configuring a
+    package's access control and visibility"). None when the pull works."""
+    if data.get("packages", {}).get(package_of(image)) == "private":
+        return f"unauthorized: authentication required to pull {image}"
+    return None
+
+
 def build_push() -> None:
     """Check the build context as BuildKit would, and 'push' to ghcr.io by the rules of GHCR."""
     context = workspace() / inp("context")
@@ -380,6 +396,12 @@ def build_push() -> None:
     model = (context / "models" / "model.joblib").read_bytes()
     digest = "sha256:" + hashlib.sha256(model + "\n".join(tags).encode()).hexdigest()
     if inp("push") == "true":
+        # A package's first push creates it private: "When you first publish a
+        # package that is scoped to your personal account, the default
+        # visibility is private" (https://docs.github.com/en/packages/learn-github-packages/configuring-a-packages-access-control-and-visibility;
+        # always so for organisations: armbian/ci#64). A person makes it public.
+        for tag in tags:
+            data.setdefault("packages", {}).setdefault(package_of(tag), "private")
         for tag in tags:
             data.setdefault("images", {})[tag] = digest
         data.setdefault("digests", []).append(f"{tags[0].split(':')[0]}@{digest}")
@@ -405,6 +427,14 @@ def deploy_cloudrun() -> None:
         d.replace("ghcr.io/", "", 1) for d in data.get("digests", [])
     }:
         raise Refused(f"Image '{image}' not found.")
+    refusal = anonymous_pull_refusal(data, image)
+    if refusal:
+        raise Refused(f"Revision for service {inp('service')} could not import the image: {refusal}")
+    # "New deployments are automatically private services": nobody may invoke
+    # a service deploy-cloudrun creates until a person lets allUsers do it
+    # (google-github-actions/deploy-cloudrun@2028e2d:README.md, "Allowing
+    # unauthenticated requests"); a redeploy keeps the service's policy.
+    data.setdefault("cloud_run_invokers", {}).setdefault(inp("service"), [])
     data.setdefault("cloud_run", {})[inp("service")] = image
     save_cloud(data)
     # The service's address; a test points it at a server on 127.0.0.1.

@@ -2,7 +2,8 @@
 
 Apps, deploys and the images they ran live in ``$STANDIN_STATE/cloud.json``.
 Without ``FLY_API_TOKEN`` every command fails as flyctl does; deploying to an
-app that was never created, or an image that was never pushed, fails too.
+app that was never created, an image that was never pushed or one in a
+private package (actions.anonymous_pull_refusal) fails too.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 import os
 import sys
 from pathlib import Path
+
+from actions import anonymous_pull_refusal
 
 NO_TOKEN = "Error: no access token available. Please login with 'flyctl auth login'"
 
@@ -53,6 +56,11 @@ def main(argv: list[str]) -> int:
                 f"Could not find image {image!r}",
                 file=sys.stderr,
             )
+            return 1
+        # Fly.io pulls the image without credentials (flyctl deploy --image).
+        refusal = anonymous_pull_refusal(cloud, image)
+        if refusal:
+            print(f"Error: failed to fetch an image or build from source: {refusal}", file=sys.stderr)
             return 1
         apps[app]["image"] = image
         print(f"Visit your newly deployed app at https://{app}.fly.dev/")

@@ -11,7 +11,10 @@ command: $SMOKE_TEST_TIMEOUT (else 120 seconds), $SMOKE_TEST_MODEL_SHA256 and
 $SMOKE_TEST_REQUEST (else no such check).
 
 Retries until the timeout (a new revision takes a moment to start and to take
-over from the previous one), then exits 1 with the last error. Only the
+over from the previous one), then exits 1 with the last error. An app that
+refuses the calls (HTTP 401 or 403: a private service) fails at once, with
+$SMOKE_TEST_REFUSED_HINT (what makes this platform's service answer). The
+error is also an annotation on the run's page when a CI platform runs it. Only the
 standard library: the deploy jobs run it without installing the project.
 Every CI platform calls this same script after a deploy (docs/serving.md: a
 failed smoke test leaves the previous revision to roll back to).
@@ -30,6 +33,14 @@ from pathlib import Path
 from typing import Any
 
 
+# A private service answers these until a person changes who may call it.
+REFUSED = (401, 403)
+
+
+class Refused(Exception):
+    """The app refuses calls without credentials."""
+
+
 def call(url: str, body: object = None) -> Any:
     """The JSON answer of a GET (or of a POST of ``body``); raises on failure."""
     data = None if body is None else json.dumps(body).encode("utf-8")
@@ -45,6 +56,10 @@ def check(url: str, sha256: str = "", request: Any = None) -> str | None:
     base = url.rstrip("/")
     try:
         health = call(f"{base}/health")
+    except urllib.error.HTTPError as error:
+        if error.code in REFUSED:
+            raise Refused(f"{base}/health: {error}") from error
+        return f"{base}/health: {error}"
     except (urllib.error.URLError, OSError, ValueError) as error:
         return f"{base}/health: {error}"
     if not isinstance(health, dict) or health.get("status") != "ok":
@@ -72,6 +87,16 @@ def check(url: str, sha256: str = "", request: Any = None) -> str | None:
     return None
 
 
+def fail(problem: str) -> None:
+    """The error, on stderr and as the CI platform's error annotation (GitHub
+    Actions sets GITHUB_ACTIONS, Azure Pipelines TF_BUILD)."""
+    print(f"error: smoke test failed: {problem}", file=sys.stderr)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        print(f"::error title=Smoke test failed::{problem}")
+    elif os.environ.get("TF_BUILD"):
+        print(f"##vso[task.logissue type=error]Smoke test failed: {problem}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url", help="the deployed app's base address")
@@ -92,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("SMOKE_TEST_REQUEST") or None,
         help="a POST /predict body (JSON) the app must answer",
     )
+    parser.add_argument(
+        "--refused-hint",
+        default=os.environ.get("SMOKE_TEST_REFUSED_HINT", ""),
+        help="what to do when the app refuses calls without credentials",
+    )
     args = parser.parse_args(argv)
     request = json.loads(args.request.read_text("utf-8")) if args.request else None
     if not args.url.startswith(("https://", "http://")):
@@ -99,7 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     deadline = time.monotonic() + args.timeout
     while True:
-        problem = check(args.url, args.model_sha256, request)
+        try:
+            problem = check(args.url, args.model_sha256, request)
+        except Refused as refused:
+            hint = f" {args.refused_hint}" if args.refused_hint else ""
+            fail(f"{refused}: the app refuses calls without credentials.{hint}")
+            return 1
         if problem is None:
             served = (
                 f", serving model {args.model_sha256[:12]}" if args.model_sha256 else ""
@@ -109,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Smoke test passed: {health} is ok{served}{answered}.")
             return 0
         if time.monotonic() >= deadline:
-            print(f"error: smoke test failed: {problem}", file=sys.stderr)
+            fail(problem)
             return 1
         time.sleep(3)
 
