@@ -167,9 +167,12 @@ def test_the_first_fly_release_names_the_package_to_make_public(tmp_path: Path) 
         assert run["deploy-staging"].said("Smoke test passed"), run.describe()
 
 
-def test_the_first_cloud_run_deploy_names_the_one_time_iam_step(tmp_path: Path) -> None:
-    """deploy-cloudrun creates a private service, which refuses the smoke test's
-    calls (HTTP 403): the run names the one-time step that lets it answer."""
+def test_the_first_cloud_run_deploy_names_the_package_then_the_one_time_iam_step(
+    tmp_path: Path,
+) -> None:
+    """Cloud Run cannot pull the first image of a private package, and
+    deploy-cloudrun creates a private service, which refuses the smoke test's
+    calls (HTTP 403): the run names each setting in turn."""
     project = bake(tmp_path / "bake", deploy_target="cloud-run")
     repo = GitHubRepository(project, tmp_path / "github")
     repo.vars.update(
@@ -178,11 +181,11 @@ def test_the_first_cloud_run_deploy_names_the_one_time_iam_step(tmp_path: Path) 
         GCP_SERVICE_ACCOUNT="deploy@project.iam.gserviceaccount.com",
         CLOUD_RUN_REGION="europe-west1",
     )
-    # The release's image, in a package a person made public.
+    # The first release's image, in the package its push created private.
     cloud = {
         "images": {"ghcr.io/acme/ml-project:1.2.0": "sha256:1"},
         "digests": ["ghcr.io/acme/ml-project:1.2.0"],
-        "packages": {"ghcr.io/acme/ml-project": "public"},
+        "packages": {"ghcr.io/acme/ml-project": "private"},
     }
     state = repo.state_dir / "cloud.json"
     inputs = {"version": "v1.2.0", "environment": "staging"}
@@ -192,6 +195,17 @@ def test_the_first_cloud_run_deploy_names_the_one_time_iam_step(tmp_path: Path) 
             json.dumps({**cloud, "cloud_run_urls": {"ml-project-staging": f"https://{app.address}"}})
         )
         env = {"SSL_CERT_FILE": str(app.cert)}
+        run = repo.run("publish.yml", "workflow_dispatch", inputs=inputs, env=env)
+        assert run["deploy-staging"].result == "failure", run.describe()
+        error = "\n".join(run["deploy-staging"].errors)
+        assert "ghcr.io/acme/ml-project" in error and "Change visibility" in error, error
+        assert "CLOUD_RUN_REGISTRY" in error and not app.requests
+        assert "cloud_run" not in repo.cloud()
+
+        # Made public: the deploy passes, the service it created refuses the smoke test.
+        cloud = repo.cloud()
+        cloud["packages"]["ghcr.io/acme/ml-project"] = "public"
+        state.write_text(json.dumps(cloud))
         run = repo.run("publish.yml", "workflow_dispatch", inputs=inputs, env=env)
         assert run["deploy-staging"].result == "failure", run.describe()
         error = "\n".join(run["deploy-staging"].errors)
