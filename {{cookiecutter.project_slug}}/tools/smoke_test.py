@@ -32,7 +32,6 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-
 # A private service answers these until a person changes who may call it.
 REFUSED = (401, 403)
 
