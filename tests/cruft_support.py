@@ -145,8 +145,8 @@ def diff_paths(diff: str) -> set[str]:
     return paths
 
 
-def copy_template(path: Path) -> Template:
-    """The working tree's template files (what git would commit), committed as A."""
+def copy_working_tree(path: Path) -> None:
+    """Copy the working tree's template files (what git would commit) into ``path``."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=TEMPLATE_DIR,
@@ -159,6 +159,11 @@ def copy_template(path: Path) -> Template:
         if source.is_file():
             (path / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, path / relative)
+
+
+def copy_template(path: Path) -> Template:
+    """The working tree's template files (what git would commit), committed as A."""
+    copy_working_tree(path)
     git(path, "init", "--quiet")
     git(path, "symbolic-ref", "HEAD", "refs/heads/main")
     git(path, "add", "--all")
