@@ -400,7 +400,7 @@ class CloudRunIngress:
     def __init__(self, app: Handler, cloud_json: Path, service: str) -> None:
         self.app, self.cloud_json, self.service = app, cloud_json, service
 
-    def __call__(self, method: str, path: str, body: object) -> tuple[int, dict]:
+    def __call__(self, method: str, path: str, body: object) -> tuple[int, object]:
         cloud = json.loads(self.cloud_json.read_text())
         if "allUsers" not in cloud.get("cloud_run_invokers", {}).get(self.service, []):
             return 403, {"error": "Forbidden: your client does not have permission"}

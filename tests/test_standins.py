@@ -76,7 +76,9 @@ def origin(tmp_path: Path) -> tuple[Path, Path]:
     bare = tmp_path / "origin.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
     hook = bare / "hooks" / "pre-receive"
-    hook.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{STANDINS / "fake_github.py"}" pre-receive\n')
+    hook.write_text(
+        f'#!/bin/sh\nexec "{sys.executable}" "{STANDINS / "fake_github.py"}" pre-receive\n'
+    )
     hook.chmod(0o755)
     work = tmp_path / "work"
     subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)

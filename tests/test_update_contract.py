@@ -16,6 +16,7 @@ import ast
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -24,7 +25,7 @@ from helpers import CONTEXT, TEMPLATE_DIR, Baked, bake
 
 CONTRACT = CONTEXT["_contract"]
 PACKAGE = "ml_project"  # the default package_name
-ANSWERS = {
+ANSWERS: dict[str, dict[str, Any]] = {
     "default": {},
     "no-serving": {"serving": False},
     "cloud-run": {"deploy_target": "cloud-run"},

@@ -192,7 +192,9 @@ def test_the_first_cloud_run_deploy_names_the_package_then_the_one_time_iam_step
     ingress = CloudRunIngress(healthy, state, "ml-project-staging")
     with JSONServer(ingress, tls_dir=tmp_path / "tls") as app:
         state.write_text(
-            json.dumps({**cloud, "cloud_run_urls": {"ml-project-staging": f"https://{app.address}"}})
+            json.dumps(
+                {**cloud, "cloud_run_urls": {"ml-project-staging": f"https://{app.address}"}}
+            )
         )
         env = {"SSL_CERT_FILE": str(app.cert)}
         run = repo.run("publish.yml", "workflow_dispatch", inputs=inputs, env=env)
@@ -203,9 +205,9 @@ def test_the_first_cloud_run_deploy_names_the_package_then_the_one_time_iam_step
         assert "cloud_run" not in repo.cloud()
 
         # Made public: the deploy passes, the service it created refuses the smoke test.
-        cloud = repo.cloud()
-        cloud["packages"]["ghcr.io/acme/ml-project"] = "public"
-        state.write_text(json.dumps(cloud))
+        published = repo.cloud()
+        published["packages"]["ghcr.io/acme/ml-project"] = "public"
+        state.write_text(json.dumps(published))
         run = repo.run("publish.yml", "workflow_dispatch", inputs=inputs, env=env)
         assert run["deploy-staging"].result == "failure", run.describe()
         error = "\n".join(run["deploy-staging"].errors)
@@ -218,9 +220,9 @@ def test_the_first_cloud_run_deploy_names_the_package_then_the_one_time_iam_step
         assert [r[:2] for r in app.requests] == [("GET", "/health")]
 
         # The person runs that command once; the next deploy passes.
-        cloud = repo.cloud()
-        cloud["cloud_run_invokers"]["ml-project-staging"] = ["allUsers"]
-        state.write_text(json.dumps(cloud))
+        invokers = repo.cloud()
+        invokers["cloud_run_invokers"]["ml-project-staging"] = ["allUsers"]
+        state.write_text(json.dumps(invokers))
         run = repo.run("publish.yml", "workflow_dispatch", inputs=inputs, env=env)
         assert run.returncode == 0, run.describe()
         assert run["deploy-staging"].said("Smoke test passed"), run.describe()

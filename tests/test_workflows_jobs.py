@@ -181,7 +181,9 @@ def test_dependabot_updates_the_actions_of_the_local_actions_too(bake_once, answ
 def concurrency_groups(workflow: dict) -> list[tuple[str, dict]]:
     """(where, concurrency) for the workflow and each of its jobs."""
     found = [("workflow", workflow["concurrency"])] if "concurrency" in workflow else []
-    found += [(j, job["concurrency"]) for j, job in workflow["jobs"].items() if "concurrency" in job]
+    found += [
+        (j, job["concurrency"]) for j, job in workflow["jobs"].items() if "concurrency" in job
+    ]
     return found
 
 
@@ -213,9 +215,10 @@ def test_a_push_to_main_is_never_cancelled(bake_once, answers: dict) -> None:
         for job_id, group in concurrency_groups(workflow):
             cancel = group.get("cancel-in-progress", False)
             if pushes_main:
-                assert cancel in (False, "${{ github.event_name == 'pull_request' }}"), (
-                    f"{name}: {job_id}"
-                )
+                assert cancel in (
+                    False,
+                    "${{ github.event_name == 'pull_request' }}",
+                ), f"{name}: {job_id}"
 
 
 @pytest.mark.parametrize("answers", ANSWERS)

@@ -398,7 +398,7 @@ def build_push() -> None:
     if inp("push") == "true":
         # A package's first push creates it private: "When you first publish a
         # package that is scoped to your personal account, the default
-        # visibility is private" (https://docs.github.com/en/packages/learn-github-packages/configuring-a-packages-access-control-and-visibility;
+        # visibility is private" (https://docs.github.com/en/packages/learn-github-packages/configuring-a-packages-access-control-and-visibility;  # noqa: E501
         # always so for organisations: armbian/ci#64). A person makes it public.
         for tag in tags:
             data.setdefault("packages", {}).setdefault(package_of(tag), "private")
@@ -429,7 +429,9 @@ def deploy_cloudrun() -> None:
         raise Refused(f"Image '{image}' not found.")
     refusal = anonymous_pull_refusal(data, image)
     if refusal:
-        raise Refused(f"Revision for service {inp('service')} could not import the image: {refusal}")
+        raise Refused(
+            f"Revision for service {inp('service')} could not import the image: {refusal}"
+        )
     # "New deployments are automatically private services": nobody may invoke
     # a service deploy-cloudrun creates until a person lets allUsers do it
     # (google-github-actions/deploy-cloudrun@2028e2d:README.md, "Allowing

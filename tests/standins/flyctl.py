@@ -13,7 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from actions import anonymous_pull_refusal
+# actions.py beside this file (the stand-ins' folder is first on sys.path when run).
+from actions import anonymous_pull_refusal  # type: ignore[import-not-found]
 
 NO_TOKEN = "Error: no access token available. Please login with 'flyctl auth login'"
 
@@ -60,7 +61,9 @@ def main(argv: list[str]) -> int:
         # Fly.io pulls the image without credentials (flyctl deploy --image).
         refusal = anonymous_pull_refusal(cloud, image)
         if refusal:
-            print(f"Error: failed to fetch an image or build from source: {refusal}", file=sys.stderr)
+            print(
+                f"Error: failed to fetch an image or build from source: {refusal}", file=sys.stderr
+            )
             return 1
         apps[app]["image"] = image
         print(f"Visit your newly deployed app at https://{app}.fly.dev/")
