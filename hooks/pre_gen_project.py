@@ -50,6 +50,11 @@ MAX_LENGTH = {
 # MkDocs themes put site_name, site_description and site_author into HTML
 # titles and attributes without escaping them: these would be markup there.
 HTML_MARKUP = re.compile(r'[<>"]')
+# Jinja's delimiters: an expression, a statement, a comment. The template's
+# Jinja extension (jinja_filters.keep_answers_as_data) keeps an answer that
+# holds them from running; this hook then refuses it.
+# (Spelled so that this file, which cookiecutter renders with Jinja, holds none.)
+TEMPLATE_CODE = re.compile(r"\{[\x7b%#]")
 # What the baked project installs and imports, and common ML libraries a team
 # adds: a project named like one of them makes the installer treat it as that
 # dependency, a package named like one makes `import <name>` load the project.
@@ -105,6 +110,19 @@ def check_length(answers: dict, field: str) -> None:
     value = answers[field]
     limit = MAX_LENGTH[field]
     check(len(value) <= limit, field, f"must be at most {limit} characters", value)
+
+
+def validate_no_template_code(answers: dict) -> None:
+    """No answer holds Jinja code: answers are data, never run."""
+    for field, value in answers.items():
+        if not field.startswith("_") and isinstance(value, str):
+            check(
+                not TEMPLATE_CODE.search(value),
+                field,
+                "must not contain '{' followed by '{', '%' or '#' (Jinja's delimiters:"
+                " it would be read as template code, not as text)",
+                value,
+            )
 
 
 def validate_text(answers: dict) -> None:
@@ -350,7 +368,15 @@ def installed_cookiecutter_version() -> str:
 
 
 def validate(answers: dict) -> list[str]:
-    """Run every validator; return one message per broken rule (empty when all pass)."""
+    """Run every validator; return one message per broken rule (empty when all pass).
+
+    An answer with template code gets that one line alone: the other rules
+    would only describe the same payload again.
+    """
+    try:
+        validate_no_template_code(answers)
+    except AnswerError as error:
+        return [str(error)]
     errors = []
     for validator in VALIDATORS:
         try:

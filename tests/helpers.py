@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -500,3 +501,13 @@ def triggers(workflow: dict) -> dict:
     """The ``on:`` block (PyYAML reads the key ``on`` as True)."""
     on: dict = workflow.get("on", workflow.get(True)) or {}
     return on
+
+
+def wait_until_empty(directory: Path, seconds: float = 10) -> bool:
+    """True once ``directory`` is empty (a refused nested slug is cleaned up detached)."""
+    deadline = time.monotonic() + seconds
+    while any(directory.iterdir()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True

@@ -6,12 +6,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from helpers import Baked, bake_cli, clean_env
+from helpers import Baked, bake_cli, clean_env, wait_until_empty
 
 REFUSED = [
     # (answers, field named in the error, part of the rule)
@@ -122,16 +121,6 @@ def test_local_remote_under_the_project_by_absolute_path_is_refused(tmp_path: Pa
     assert "ERROR: dvc_remote_url: must be a directory path outside the project" in result.stderr
     assert f"(got '{inside}')" in result.stderr
     assert wait_until_empty(out)
-
-
-def wait_until_empty(directory: Path, seconds: float = 10) -> bool:
-    """True once ``directory`` is empty (a refused nested slug is cleaned up detached)."""
-    deadline = time.monotonic() + seconds
-    while any(directory.iterdir()):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def test_unknown_choice_is_refused_by_cookiecutter(tmp_path: Path) -> None:
