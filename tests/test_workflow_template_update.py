@@ -8,6 +8,7 @@ branch it pushed and the pull request or issue it opened on the fake GitHub.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from cruft_support import (
     RELEASE_B,
     RELEASE_B_PATHS,
     Template,
+    copy_template,
     create,
     cruft,
     diff_paths,
@@ -209,3 +211,21 @@ def test_workflow_updates_with_a_token_and_full_history(default_project: Baked) 
     for package in ("cruft==", "typer=="):  # typer: the pair whose prompt works
         pinned = next(line for line in requirements if line.startswith(package))
         assert f'"{pinned}"' in steps["Install cruft"]["run"]
+
+
+def test_the_workflow_updates_to_the_newest_release(env: dict, tmp_path: Path) -> None:
+    # A template with releases: the project follows v1.0.0, v1.1.0 is out. The
+    # workflow moves it to the newest release, not to what .cruft.json recorded.
+    template = copy_template(tmp_path / "template" / "ml-cicd")
+    git(template.path, "tag", "v1.0.0")
+    template.branch("next")
+    git(template.path, "tag", "v1.1.0", template.commit("next", RELEASE_B))
+    project = create(env, template, tmp_path / "out", "--checkout", "v1.0.0")
+    repo = on_github(project, tmp_path / "github")
+
+    run = repo.run(WORKFLOW, "schedule")
+
+    assert_result(run, update="success", notify="skipped")
+    assert proposed(repo, project) == RELEASE_B_PATHS
+    git(project, "merge", "--quiet", "--ff-only", "FETCH_HEAD")
+    assert json.loads((project / ".cruft.json").read_text())["checkout"] == "v1.1.0"
