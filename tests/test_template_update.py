@@ -17,7 +17,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from cruft_support import PROJECT, Template, append, create, cruft, git
+from cruft_support import PROJECT, Change, Template, append, create, cruft, git
 from helpers import TEMPLATE_DIR, bake, clean_env
 
 VENV = Path(sys.executable).parent.parent
@@ -140,6 +140,29 @@ def test_no_answer_switched_means_no_switched_answer_advice(
     assert "# a new comment" not in (project / "params.yaml").read_text()
 
 
+def declare_a_migration(text: str) -> str:
+    """cookiecutter.json with a release 9.0.0 whose migration merges params.yaml."""
+    context = json.loads(text)
+    context["_migrations"].append(
+        {"release": "9.0.0", "paths": ["params.yaml"], "reason": "a test"}
+    )
+    return json.dumps(context, indent=2) + "\n"
+
+
+def update_to_a_migration(
+    template: Template, env: dict, project: Path, branch: str, params: Change
+) -> subprocess.CompletedProcess:
+    """Release 9.0.0 on ``branch`` changes params.yaml and declares its migration;
+    ``project`` is updated to it with cruft; the check's result."""
+    template.commit(
+        branch, {"cookiecutter.json": declare_a_migration, f"{PROJECT}/params.yaml": params}
+    )
+    cruft(env, project, "update", "--skip-apply-ask", "--checkout", branch)
+    return subprocess.run(
+        [sys.executable, CHECKER], cwd=project, env=env, capture_output=True, text=True
+    )
+
+
 def test_a_migration_merges_into_team_files_and_keeps_their_edits(
     template: Template, env: dict, tmp_path: Path
 ) -> None:
@@ -150,24 +173,8 @@ def test_a_migration_merges_into_team_files_and_keeps_their_edits(
     git(project, "commit", "--quiet", "-am", "Team work")
     template.branch("migration")
 
-    def declare(text: str) -> str:
-        context = json.loads(text)
-        context["_migrations"].append(
-            {"release": "9.0.0", "paths": ["params.yaml"], "reason": "a test"}
-        )
-        return json.dumps(context, indent=2) + "\n"
-
-    template.commit(
-        "migration",
-        {
-            "cookiecutter.json": declare,
-            f"{PROJECT}/params.yaml": lambda text: "# from 9.0.0\n" + text,
-        },
-    )
-    cruft(env, project, "update", "--skip-apply-ask", "--checkout", "migration")
-
-    checked = subprocess.run(
-        [sys.executable, CHECKER], cwd=project, env=env, capture_output=True, text=True
+    checked = update_to_a_migration(
+        template, env, project, "migration", lambda text: "# from 9.0.0\n" + text
     )
 
     assert checked.returncode == 0, checked.stderr
@@ -188,25 +195,12 @@ def test_a_migration_that_conflicts_is_listed(
     git(project, "commit", "--quiet", "-am", "Team work")
     template.branch("conflict")
 
-    def declare(text: str) -> str:
-        context = json.loads(text)
-        context["_migrations"].append(
-            {"release": "9.0.0", "paths": ["params.yaml"], "reason": "a test"}
-        )
-        return json.dumps(context, indent=2) + "\n"
-
-    template.commit(
+    checked = update_to_a_migration(
+        template,
+        env,
+        project,
         "conflict",
-        {
-            "cookiecutter.json": declare,
-            f"{PROJECT}/params.yaml": lambda text: "# 9.0.0's first line\n"
-            + text.split("\n", 1)[1],
-        },
-    )
-    cruft(env, project, "update", "--skip-apply-ask", "--checkout", "conflict")
-
-    checked = subprocess.run(
-        [sys.executable, CHECKER], cwd=project, env=env, capture_output=True, text=True
+        lambda text: "# 9.0.0's first line\n" + text.split("\n", 1)[1],
     )
 
     assert checked.returncode == 1
