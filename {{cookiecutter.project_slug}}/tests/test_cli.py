@@ -116,6 +116,24 @@ def test_repro_checks_then_runs_dvc_then_the_gate(
     assert [out.index(step) for step in steps] == sorted(out.index(s) for s in steps)
 
 
+def test_repro_refuses_an_alias_before_dvc_reads_the_file(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    params_file: Path,
+) -> None:
+    """DVC expands every alias: a 1 kB file of nested ones fills the memory."""
+    calls = fake_dvc(monkeypatch, exit_code=0)
+    monkeypatch.chdir(params_file.parent)
+    with params_file.open("a", encoding="utf-8") as settings:
+        settings.write("other: &many [x, x]\nmore: [*many, *many]\n")
+
+    code, out, err = run(capsys, "repro")
+
+    assert (code, calls) == (2, [])
+    assert err.count("\n") == 1
+    assert "other: anchors (&many) and aliases are not allowed" in err
+
+
 def test_repro_stops_with_dvcs_exit_code_when_the_pipeline_fails(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,

@@ -54,8 +54,23 @@ def test_params_are_read_only(params: Params) -> None:
         params.seed = 1
 
 
-def test_unknown_sections_are_ignored(params_dict: dict[str, Any]) -> None:
+def test_an_unknown_section_is_refused(params_dict: dict[str, Any]) -> None:
+    """A typo such as ``sed:`` would otherwise leave ``seed`` as it was."""
     params_dict["monitoring"] = {"port": 9100}
+
+    with pytest.raises(ConfigError) as error:
+        parse_params(params_dict)
+
+    assert str(error.value) == (
+        "params.yaml: monitoring: is not a known setting"
+        " (a section of your own goes in config.OTHER_SECTIONS)"
+    )
+
+
+def test_the_sections_of_other_commands_are_left_to_them(
+    params_dict: dict[str, Any],
+) -> None:
+    params_dict["serve"] = {"max_batch_size": 8}
 
     assert parse_params(params_dict).seed == 0
 
@@ -99,6 +114,12 @@ LR = "model.logistic_regression"
         ("paths.model", None, "paths.model: must be a non-empty string (got None)"),
         ("batch.chunk_size", 0, "batch.chunk_size: must be at least 1 (got 0)"),
         ("seed", -1, "seed: must be at least 0 (got -1)"),
+        # NumPy's random generator, which scikit-learn seeds, takes 32 bits.
+        (
+            "seed",
+            1099511627776,
+            "seed: must be at most 4294967295 (got 1099511627776)",
+        ),
         (
             "model.type",
             "svm",
@@ -225,3 +246,73 @@ def test_file_must_hold_a_mapping(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="must contain a mapping of settings"):
         load_params(listing)
+
+
+def written(tmp_path: Path, text: str) -> Path:
+    """``text`` as ``tmp_path/params.yaml``."""
+    path = tmp_path / "params.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# 1.2 kB that PyYAML reads as shared lists but DVC expands to 9**9 strings.
+ALIAS_BOMB = "seed: 0\nbomb:\n  a0: &a0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"  a{level}: &a{level} [{', '.join([f'*a{level - 1}'] * 9)}]\n"
+    for level in range(1, 9)
+)
+
+
+def test_aliases_are_refused_before_anything_expands_them(tmp_path: Path) -> None:
+    params_file = written(tmp_path, ALIAS_BOMB)
+
+    with pytest.raises(ConfigError) as error:
+        load_params(params_file)
+
+    assert str(error.value) == (
+        f"{params_file}: line 3: bomb.a0: anchors (&a0) and aliases are not"
+        " allowed: write each value out (DVC expands every alias)"
+    )
+
+
+def test_a_merge_key_is_an_alias_too(tmp_path: Path) -> None:
+    params_file = written(tmp_path, "base: &base {C: 1.0}\nmodel:\n  <<: *base\n")
+
+    with pytest.raises(ConfigError, match=r"line 1: base: anchors \(&base\)"):
+        load_params(params_file)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("seed: 1\nseed: 2\n", "line 2: seed: appears twice (first on line 1)"),
+        (
+            "seed: 1\nmodel:\n  type: a\n  C: 1\n  type: b\n",
+            "line 5: model.type: appears twice (first on line 3)",
+        ),
+        (
+            "data:\n  source: x\nseed: 1\ndata:\n  target: y\n",
+            "line 4: data: appears twice (first on line 1)",
+        ),
+    ],
+)
+def test_a_duplicate_key_is_named_where_dvc_would_refuse_it(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    params_file = written(tmp_path, text)
+
+    with pytest.raises(ConfigError) as error:
+        load_params(params_file)
+
+    assert str(error.value) == (
+        f"{params_file}: {message}: DVC refuses a file with a duplicate key"
+    )
+
+
+def test_nesting_is_bounded(tmp_path: Path) -> None:
+    deep = (
+        "".join(f"{'  ' * level}k{level}:\n" for level in range(40)) + "  " * 40 + "x"
+    )
+    params_file = written(tmp_path, deep)
+
+    with pytest.raises(ConfigError, match=r"line 33: k0\.k1\..*: nests deeper than"):
+        load_params(params_file)

@@ -11,9 +11,11 @@ Each section of the file is one class below. The rules are strict: a number
 must be written as a number (``"0.2"`` and ``true`` are refused), a whole
 number as a whole number, and a key that the section does not know is an
 error (a typo such as ``max_iters`` would otherwise be silently ignored).
-Top-level sections that ``Params`` does not know are left to their owners:
-the model server reads ``serve`` (``serve_command.py``), other tools may keep
-their own.
+Top-level sections that ``Params`` does not check are listed in
+``OTHER_SECTIONS``, each checked by its owner: the model server reads ``serve``
+(``serve_command.py``); add the name of a section of your own there. Before
+any of this, ``yaml_rules.check_shape`` refuses anchors, aliases and duplicate
+keys, which DVC would expand or refuse when it reads the same file.
 
 To add a setting: add the key to ``params.yaml`` and one field, with its rule,
 to the class of its section (for example ``n_jobs: int = Field(ge=1)``).
@@ -38,6 +40,8 @@ from pydantic import (
     model_validator,
 )
 
+from .yaml_rules import ShapeError, check_shape
+
 DEFAULT_PARAMS_FILE = "params.yaml"
 # Fewer solver iterations stop logistic regression before it fits anything.
 MIN_MAX_ITER = 10
@@ -45,6 +49,10 @@ MIN_MAX_ITER = 10
 # same values as the pure-Python parser, ten times sooner. ``gate`` reads two
 # YAML files, params.yaml and dvc.lock, every time it runs.
 YAML_LOADER = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+# Top-level sections of params.yaml that their own modules check, not ``Params``.
+OTHER_SECTIONS = frozenset({"serve"})
+# NumPy's random generator, which scikit-learn seeds, takes 32 bits.
+MAX_SEED = 2**32 - 1
 
 
 class ConfigError(ValueError):
@@ -189,10 +197,10 @@ class DriftParams(Section):
 class Params(Section):
     """All settings of the pipeline in ``params.yaml``."""
 
-    # Sections owned by other modules or tools are not checked here.
+    # The sections of OTHER_SECTIONS are checked by their owners.
     model_config = ConfigDict(extra="ignore")
 
-    seed: int = Field(ge=0)
+    seed: int = Field(ge=0, le=MAX_SEED)
     data: DataParams
     model: ModelParams
     # The minimum of each metric (the quality gate).
@@ -266,17 +274,32 @@ def parse_params(raw: Any, source: str = DEFAULT_PARAMS_FILE) -> Params:
 
     ``source`` is only used in error messages.
     """
+    if isinstance(raw, Mapping):
+        known = OTHER_SECTIONS | set(Params.model_fields)
+        for name in raw:
+            if name not in known:
+                raise ConfigError(
+                    f"{source}: {name}: is not a known setting"
+                    " (a section of your own goes in config.OTHER_SECTIONS)"
+                )
     return parse_section(raw, Params, source)
 
 
 def parse_yaml(text: str) -> Any:
-    """The data of a YAML document: plain values only, never Python objects."""
+    """The data of a YAML document: plain values only, never Python objects.
+
+    Raises ``ShapeError`` (a ``yaml.YAMLError``) for what DVC would expand or
+    refuse (``yaml_rules.py``), before anything is expanded.
+    """
     try:
-        return yaml.load(text, Loader=YAML_LOADER)
+        check_shape(text, YAML_LOADER)
+    except ShapeError:
+        raise
     except yaml.YAMLError:
         # LibYAML's message names the line; the pure-Python parser's also
         # quotes it and points at the column. Parse again for that message.
-        return yaml.safe_load(text)
+        check_shape(text, yaml.SafeLoader)
+    return yaml.load(text, Loader=YAML_LOADER)
 
 
 def read_params_file(path: str | Path = DEFAULT_PARAMS_FILE) -> Any:
@@ -293,6 +316,8 @@ def read_params_file(path: str | Path = DEFAULT_PARAMS_FILE) -> Any:
         raise ConfigError(f"{path}: could not be read: {error}") from None
     try:
         return parse_yaml(text)
+    except ShapeError as error:
+        raise ConfigError(f"{path}: {error}") from None
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: is not valid YAML: {error}") from None
 
