@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -120,24 +119,56 @@ def test_an_experiment_trains_another_estimator(project: Baked) -> None:
     assert project.run("python", "-m", project.package, "gate").returncode == 0
 
 
+def test_batch_and_drift_work_out_of_the_box(project: Baked) -> None:
+    """A first `make batch` and `make drift` need nothing but the bake and a trained
+    model: without batch.input, a sample table of held-out rows is written there."""
+    if not (project.path / "dvc.lock").exists():
+        project.make("repro")
+    table = project.path / "data" / "batch" / "input.csv"
+    assert not table.exists()
+    batch = project.make("batch")
+    assert "Wrote a sample table to score to data/batch/input.csv" in batch.stdout
+    assert (project.path / "data" / "batch" / "predictions.csv").exists()
+    drift = project.make("drift")
+    assert "No drift" in drift.stdout
+    # A table that is there is never replaced by the sample.
+    table.write_text(table.read_text())
+    before = table.stat().st_mtime_ns
+    again = project.make("batch")
+    assert "Wrote a sample" not in again.stdout and table.stat().st_mtime_ns == before
+
+
 def test_docs_build_strict_with_api_reference(project: Baked) -> None:
     project.make("docs")
     api = (project.path / "site" / "api" / "index.html").read_text()
     assert "load_params" in api and project.package in api
 
 
+# The operating system's python3 and a PATH of the system's own directories:
+# no pyenv shim, no uv, no virtualenv of the template's.
+DEBIAN_PYTHON3 = Path("/usr/bin/python3")
+SYSTEM_PATH = os.pathsep.join(("/usr/bin", "/bin"))
+
+
 def test_make_setup_without_uv_bootstraps_it_and_locks(tmp_path: Path) -> None:
     """The newcomer path on a machine with only python3, git and make: `make setup`
-    installs uv from the package index, writes uv.lock, installs exactly that set."""
+    installs uv from the package index, writes uv.lock, installs exactly that set.
+
+    python3 is the operating system's own (Debian 12's /usr/bin/python3, a plain
+    executable, not a pyenv shim), as on a newcomer's machine."""
+    if not DEBIAN_PYTHON3.exists():
+        pytest.skip(f"{DEBIAN_PYTHON3} (the system's python3) is not installed")
     project = bake(tmp_path)
-    outer = str(Path(sys.executable).parent)
-    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != outer)
+    path = SYSTEM_PATH
+    assert shutil.which("python3", path=path) == str(DEBIAN_PYTHON3)
     assert shutil.which("uv", path=path) is None, "uv must not be on PATH for this test"
     env = {"PATH": path, "UV_PYTHON_DOWNLOADS": "never"}
     result = project.run("make", "setup", extra_env=env, timeout=900)
     assert "uv is not on PATH: installing it into .venv" in result.stdout
-    # python3's own pip installed it: no pip was bootstrapped into the virtualenv.
+    # python3's own pip installed it: no pip was bootstrapped into the virtualenv,
+    # and pip did not run inside the virtualenv that has none.
     assert "bootstrapping pip into it instead" not in result.stdout
+    assert "No module named pip" not in result.stdout + result.stderr
     assert "created uv.lock" in result.stdout and "commit it" in result.stdout
     venv_python = project.path / ".venv" / "bin" / "python"
     project.run(str(venv_python), "-m", project.package, "--help")

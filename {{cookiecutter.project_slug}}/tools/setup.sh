@@ -39,27 +39,40 @@ find_uv() {
     fi
 }
 
+# The system's python3: the first on PATH outside the virtualenv, which make
+# puts first on PATH (its python3 has no pip of its own).
+system_python3() {
+    local venv_bin dir dirs path=()
+    venv_bin="$(cd "$(dirname "$venv")" && pwd -P)/$(basename "$venv")/bin"
+    IFS=':' read -ra dirs <<<"$PATH"
+    for dir in "${dirs[@]}"; do
+        if [ "$(cd "$dir" 2>/dev/null && pwd -P)" != "$venv_bin" ]; then path+=("$dir"); fi
+    done
+    (IFS=":" && PATH="${path[*]:-}" command -v python3)
+}
+
 bootstrap_uv() {
     say "uv is not on PATH: installing it into $venv from the package index"
     local pip_flags=(install --quiet --disable-pip-version-check uv)
     # python3's own pip (22.3 or newer) installs into a virtualenv made without
     # one: bootstrapping pip into it (ensurepip) would take most of the time.
-    if python3 -m venv --without-pip "$venv" &&
-        python3 -m pip --python "$venv/bin/python" "${pip_flags[@]}"; then
+    if "$python3" -m venv --without-pip "$venv" &&
+        "$python3" -m pip --python "$venv/bin/python" "${pip_flags[@]}"; then
         return 0
     fi
     say "python3's own pip could not install uv into $venv: bootstrapping pip into it instead"
-    python3 -m venv "$venv" &&
+    "$python3" -m venv "$venv" &&
         "$venv/bin/python" -m pip "${pip_flags[@]}"
 }
 
 install_with_pip() {
     echo "warning: uv could not be installed; installing with pip from pyproject.toml," \
         "so the versions are the newest allowed, not the ones in uv.lock" >&2
-    python3 -m venv "$venv"
+    "$python3" -m venv "$venv"
     "$venv/bin/python" -m pip install --disable-pip-version-check -e ".[$extras]"
 }
 
+python3="$(system_python3)" || python3=python3
 uv="$(find_uv)"
 if [ -z "$uv" ]; then
     if bootstrap_uv; then uv="$venv/bin/uv"; else install_with_pip; exit 0; fi

@@ -15,6 +15,8 @@ Commands:
 * ``predict``  - predict the rows of a CSV file
 * ``batch``    - score a whole table in chunks (``batch`` in params.yaml)
 * ``drift``    - compare a table with the training data; exit 1 on drift
+* ``sample``   - write a table to score to ``batch.input`` (the held-out test
+  set without its label), unless a table is there
 * ``serve``    - serve the model over HTTP (in projects made with serving:
   ``serve_command.py``)
 
@@ -304,6 +306,29 @@ def run_drift(args: argparse.Namespace, params: Params) -> int:
     return EXIT_OK
 
 
+def add_sample_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the ``sample`` command."""
+    parser.add_argument(
+        "--output", metavar="CSV", help="where to write it (default: batch.input)"
+    )
+
+
+def run_sample(args: argparse.Namespace, params: Params) -> int:
+    """Write a sample table to score, unless a table is there already."""
+    from .sample import write_sample
+
+    written = write_sample(
+        params.paths.test, params.data.target, args.output or params.batch.input
+    )
+    if written is not None:
+        print(
+            f"Wrote a sample table to score to {written}: the held-out test set"
+            f" ({params.paths.test}) without its label column. Replace it with"
+            " your own table, or point batch.input at it (docs/monitoring.md)."
+        )
+    return EXIT_OK
+
+
 @dataclass(frozen=True)
 class Command:
     """One subcommand: what it does, its help text and its extra options."""
@@ -337,6 +362,11 @@ COMMANDS: dict[str, Command] = {
         run_drift,
         "exit 1 if a table drifted from the training data",
         add_drift_arguments,
+    ),
+    "sample": Command(
+        run_sample,
+        "write a table to score to batch.input, unless one is there",
+        add_sample_arguments,
     ),
 }
 
