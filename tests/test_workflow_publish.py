@@ -35,6 +35,40 @@ def test_the_sdist_never_contains_a_cloud_login_s_credentials_file(
     assert not [name for name in names if "gha-creds" in name]
 
 
+# Files a working copy holds beside the package: untracked secrets, DVC's data.
+STRAYS = {
+    "secrets.env": "API_KEY=1",
+    "config/my_secret.txt": "1",
+    "creds.json": "{}",
+    "creds-prod.json": "{}",
+    "data/raw/snapshot.csv": "a,b\n",
+    "data/prepared/train.csv": "a,b\n",
+    "models/model.joblib": "0",
+    "notes.txt": "mine",
+}
+
+
+def test_the_sdist_holds_the_package_and_nothing_else(tmp_path: Path, baked_venv: Path) -> None:
+    """An explicit include list: a local `uv build` packs no stray file."""
+    project = bake(tmp_path, venv=baked_venv)
+    for name, text in STRAYS.items():
+        (project.path / name).parent.mkdir(parents=True, exist_ok=True)
+        (project.path / name).write_text(text)
+    project.run(uv(), "build", "--sdist", "--out-dir", "dist")
+    (sdist,) = (project.path / "dist").glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    package = f"src/{project.package}/"
+    extra = {name for name in names if not name.startswith(package)}
+    # hatchling always adds .gitignore (it says what a build leaves out).
+    assert extra == {".gitignore", "LICENSE", "PKG-INFO", "README.md", "pyproject.toml"}
+    assert f"{package}cli.py" in names
+    # git ignores the secrets too, so that `git add .` never commits them.
+    secrets = [name for name in STRAYS if "secret" in name or "creds" in name]
+    ignored = project.run("git", "check-ignore", *secrets, check=False).stdout.split()
+    assert ignored == secrets
+
+
 def released(project: Baked, root: Path, tag: str = "v1.2.0") -> GitHubRepository:
     """The project on GitHub with ``tag`` pushed."""
     repo = GitHubRepository(project, root)
