@@ -241,5 +241,18 @@ def main() -> int:
     return 0
 
 
+def remove_own_file() -> None:
+    """Delete this rendered hook, every answer in it, from the temporary directory.
+
+    cookiecutter (hooks.run_script_with_context) writes the rendered script to
+    a NamedTemporaryFile(delete=False) and runs it, and never deletes it.
+    A hook imported from elsewhere (the unit tests) keeps its file.
+    """
+    own = Path(__file__)
+    if own.parent == Path(tempfile.gettempdir()) and own.name.startswith("tmp"):
+        own.unlink(missing_ok=True)
+
+
 if __name__ == "__main__":
+    remove_own_file()
     raise SystemExit(main())

@@ -16,6 +16,7 @@ import posixpath
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,6 +48,8 @@ MAX_LENGTH = {
     "dvc_remote_url": 1024,
     "dvc_read_remote_url": 1024,
 }
+# The longest file or directory name of common file systems (ext4, APFS, NTFS).
+MAX_NAME_BYTES = 255
 # MkDocs themes put site_name, site_description and site_author into HTML
 # titles and attributes without escaping them: these would be markup there.
 HTML_MARKUP = re.compile(r'[<>"]')
@@ -55,20 +58,64 @@ HTML_MARKUP = re.compile(r'[<>"]')
 # holds them from running; this hook then refuses it.
 # (Spelled so that this file, which cookiecutter renders with Jinja, holds none.)
 TEMPLATE_CODE = re.compile(r"\{[\x7b%#]")
-# What the baked project installs and imports, and common ML libraries a team
-# adds: a project named like one of them makes the installer treat it as that
-# dependency, a package named like one makes `import <name>` load the project.
+# What the baked project installs and imports (every distribution and module of
+# its virtualenv with all extras, the s3 and ssh DVC plugins included:
+# tests/test_hooks.py fails when a dependency brings a name that is not here),
+# and common ML libraries a team adds: a project named like one of them makes the
+# installer treat it as that dependency, a package named like one makes
+# `import <name>` load the project (`gto` breaks the model registry, `anyio` the
+# server and the tests).
 DEPENDENCY_DISTRIBUTIONS = frozenset(
-    "black cruft dvc fastapi flake8 hatchling httpx httpx2 jinja2 joblib lightgbm"
-    " matplotlib mkdocs mkdocs-material mkdocstrings numpy pandas pip pre-commit"
-    " pydantic pytest pyyaml requests scikit-learn scipy seaborn setuptools"
-    " starlette tensorflow torch uv uvicorn wheel xgboost".split()
+    "aiobotocore aiohappyeyeballs aiohttp aiohttp-retry aioitertools aiosignal amqp "
+    "annotated-doc annotated-types antlr4-python3-runtime anyio appdirs arrow ast-serialize "
+    "asyncssh atpublic attrs babel backrefs bcrypt billiard binaryornot black botocore celery "
+    "certifi cffi cfgv charset-normalizer click click-didyoumean click-plugins click-repl "
+    "cloudpickle colorama configobj contourpy cookiecutter cruft cryptography cycler "
+    "deepmerge dictdiffer diskcache distlib distro dpath dulwich dvc dvc-data dvc-http "
+    "dvc-objects dvc-render dvc-s3 dvc-ssh dvc-studio-client dvc-task entrypoints fastapi "
+    "filelock flake8 flatten-dict flufl-lock fonttools frozenlist fsspec funcy ghp-import "
+    "gitdb gitpython grandalf griffelib gto h11 hatchling httpcore2 httpx httpx2 hydra-core "
+    "identify idna iniconfig iterative-telemetry jinja2 jmespath joblib kiwisolver kombu "
+    "librt lightgbm markdown markdown-exec markdown-it-py markupsafe matplotlib mccabe mdurl "
+    "mergedeep mkdocs mkdocs-autorefs mkdocs-get-deps mkdocs-material "
+    "mkdocs-material-extensions mkdocstrings mkdocstrings-python multidict mypy "
+    "mypy-extensions narwhals networkx nodeenv numpy numpy-typing-compat omegaconf "
+    "opentelemetry-api optype orjson packaging paginate pandas pandas-stubs pathspec pillow "
+    "pip platformdirs pluggy pre-commit prompt-toolkit propcache psutil pycodestyle pycparser "
+    "pydantic pydantic-core pydantic-settings pydot pyflakes pygit2 pygments pygtrie "
+    "pymdown-extensions pyparsing pytest python-dateutil python-discovery python-dotenv "
+    "python-slugify pytokens pyyaml pyyaml-env-tag requests rich ruamel-yaml s3fs "
+    "scikit-learn scipy scipy-stubs scmrepo seaborn semver setuptools shellingham shortuuid "
+    "shtab six smmap sqltrie sshfs starlette tabulate tensorflow text-unidecode threadpoolctl "
+    "tomli tomlkit torch tqdm truststore typer types-networkx types-pyyaml typing-extensions "
+    "typing-inspection tzdata tzlocal urllib3 uv uvicorn vine virtualenv voluptuous watchdog "
+    "wcwidth wheel wrapt xgboost yarl zc-lockfile zensical".split()
 )
 DEPENDENCY_MODULES = frozenset(
-    "black conftest cruft dvc fastapi flake8 hatchling httpx jinja2 joblib lightgbm"
-    " material matplotlib mkdocs mkdocstrings numpy pandas pip pre_commit pydantic"
-    " pytest requests scipy seaborn setuptools sklearn starlette tensorflow tests"
-    " torch uv uvicorn wheel xgboost yaml".split()
+    "_black_version _cffi_backend _distutils_hack _pytest _yaml aiobotocore aiohappyeyeballs "
+    "aiohttp aiohttp_retry aioitertools aiosignal amqp annotated_doc annotated_types antlr4 "
+    "anyio appdirs arrow ast_serialize asyncssh attr attrs babel backrefs bcrypt billiard "
+    "binaryornot black blackd blib2to3 botocore c787785866c7b801238d__mypyc celery certifi "
+    "cffi cfgv charset_normalizer click click_didyoumean click_plugins click_repl cloudpickle "
+    "colorama configobj conftest contourpy cookiecutter cruft cryptography cycler dateutil "
+    "deepmerge dictdiffer diskcache distlib distro dotenv dpath dulwich dvc dvc_data dvc_http "
+    "dvc_objects dvc_render dvc_s3 dvc_ssh dvc_studio_client dvc_task entrypoints fastapi "
+    "fd7dcdb10166ebd4db98__mypyc filelock flake8 flatten_dict flufl frozenlist fsspec funcy "
+    "ghp_import git gitdb grandalf griffe gto h11 hatchling httpcore2 httpx httpx2 hydra "
+    "identify idna iniconfig iterative_telemetry jinja2 jmespath joblib kiwisolver kombu "
+    "librt lightgbm markdown markdown_exec markdown_it markupsafe material materialx "
+    "matplotlib mccabe mdurl mergedeep mkdocs mkdocs_autorefs mkdocs_get_deps mkdocstrings "
+    "mkdocstrings_handlers mpl_toolkits multidict mypy mypy_extensions mypyc narwhals "
+    "networkx nodeenv numpy numpy_typing_compat omegaconf opentelemetry optype orjson "
+    "packaging paginate pandas pathspec pip platformdirs pluggy pre_commit prompt_toolkit "
+    "propcache psutil public py pycodestyle pycparser pydantic pydantic_core "
+    "pydantic_settings pydevd_plugins pydot pyflakes pygit2 pygments pygtrie pylab pymdownx "
+    "pyparsing pytest python_discovery pytokens requests rich ruamel s3fs scipy scmrepo "
+    "seaborn semver setuptools shellingham shortuuid shtab six sklearn slugify smmap sqltrie "
+    "sshfs starlette tabulate tensorflow tests text_unidecode threadpoolctl tomli tomlkit "
+    "torch tqdm truststore typer typing_extensions typing_inspection tzdata tzlocal urllib3 "
+    "uv uvicorn validate vine virtualenv voluptuous watchdog wcwidth wheel wrapt xgboost yaml "
+    "yaml_env_tag yarl zc zensical".split()
 )
 
 # Characters that would need quoting in .dvc/config (an INI file), a shell, or
@@ -245,6 +292,13 @@ def check_url_characters(answers: dict, field: str) -> None:
     url = answers[field]
     check_length(answers, field)
     check(not URL_FORBIDDEN.search(url), field, URL_FORBIDDEN_RULE, url)
+    check(
+        all(len(part.encode()) <= MAX_NAME_BYTES for part in url.split("/")),
+        field,
+        f"each part between slashes must be at most {MAX_NAME_BYTES} bytes"
+        " (the longest file or directory name)",
+        url,
+    )
     check(
         "?" not in url,
         field,
@@ -471,5 +525,18 @@ def main() -> int:
     return 1 if errors else 0
 
 
+def remove_own_file() -> None:
+    """Delete this rendered hook, every answer in it, from the temporary directory.
+
+    cookiecutter (hooks.run_script_with_context) writes the rendered script to
+    a NamedTemporaryFile(delete=False) and runs it, and never deletes it.
+    A hook imported from elsewhere (the unit tests) keeps its file.
+    """
+    own = Path(__file__)
+    if own.parent == Path(tempfile.gettempdir()) and own.name.startswith("tmp"):
+        own.unlink(missing_ok=True)
+
+
 if __name__ == "__main__":
+    remove_own_file()
     raise SystemExit(main())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import json
 import subprocess
 import sys
 import tempfile
@@ -15,7 +16,7 @@ from cookiecutter.environment import StrictEnvironment
 from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
-from helpers import CONTEXT, TEMPLATE_DIR
+from helpers import CONTEXT, TEMPLATE_DIR, bake_cli, clean_env
 
 HOOKS = TEMPLATE_DIR / "hooks"
 # cookiecutter puts the template on sys.path for ml_cicd_jinja.py; so do we.
@@ -357,3 +358,39 @@ def test_every_deploy_target_has_one_entry() -> None:
         assert set(target) == {"azure_pipelines", "ci_settings"}, name
         for setting in target["ci_settings"]:
             assert len(setting) == 3 and setting[1] in ("vars", "secrets"), (name, setting)
+
+
+@pytest.mark.parametrize("answer", ["project_name=Left Behind", "author_email=refused"])
+def test_the_rendered_hooks_do_not_stay_in_the_temporary_directory(
+    tmp_path: Path, answer: str
+) -> None:
+    """cookiecutter writes each rendered hook, every answer in it, to $TMPDIR and
+    leaves it there (hooks.run_script_with_context: delete=False); each hook
+    removes its own file, after a bake and after a refusal."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = bake_cli(tmp_path / "out", answer, env=clean_env({"TMPDIR": str(scratch)}))
+    assert ("refused" in answer) == (result.returncode != 0), result.stderr
+    assert [path.name for path in scratch.iterdir()] == []
+
+
+@pytest.mark.slow
+def test_the_reserved_names_cover_every_baked_dependency(pre: ModuleType, baked_venv: Path) -> None:
+    """A slug that names an installed distribution, or a package that names an
+    importable module of the baked virtualenv, would clash with it."""
+    listing = (
+        "import importlib.metadata as m, json;"
+        "print(json.dumps([sorted({d.metadata['Name'] for d in m.distributions()}),"
+        " sorted(m.packages_distributions())]))"
+    )
+    found = subprocess.run(
+        [str(baked_venv / "bin" / "python"), "-c", listing],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    distributions, modules = json.loads(found)
+    names = {pre.normalized_distribution(name) for name in distributions}
+    assert names - pre.DEPENDENCY_DISTRIBUTIONS == set()
+    importable = {name for name in modules if pre.PACKAGE.fullmatch(name)}
+    assert importable - pre.DEPENDENCY_MODULES == set()

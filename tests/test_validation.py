@@ -64,6 +64,22 @@ REFUSED = [
     ({"package_name": "sklearn"}, "package_name", "the dependency sklearn"),
     ({"package_name": "yaml"}, "package_name", "the dependency yaml"),
     ({"package_name": "pytest"}, "package_name", "the dependency pytest"),
+    # The registry's and the serving stack's own dependencies too (issue 37).
+    ({"project_slug": "gto"}, "project_slug", "the dependency gto"),
+    ({"package_name": "gto"}, "package_name", "the dependency gto"),
+    ({"package_name": "anyio"}, "package_name", "the dependency anyio"),
+    # A file name of 256 bytes: the post-generation hook could not create it.
+    ({"dvc_remote_url": "../" + "d" * 256}, "dvc_remote_url", "at most 255 bytes"),
+    (
+        {"dvc_remote": "ssh", "dvc_remote_url": "ssh://host:65536/srv"},
+        "dvc_remote_url",
+        "ssh://[user@]host[:port]/path",
+    ),
+    (
+        {"dvc_remote": "ssh", "dvc_remote_url": "ssh://-oProxyCommand=x/srv"},
+        "dvc_remote_url",
+        "ssh://[user@]host[:port]/path",
+    ),
     ({"author_email": "ü@example.com"}, "author_email", "email address"),
     ({"author_email": "<x>@y.z"}, "author_email", "email address"),
     ({"author_email": "a@b..com"}, "author_email", "email address"),
@@ -217,6 +233,7 @@ def test_default_branch_master_still_gives_main(tmp_path: Path) -> None:
     assert config.read_text() == "[init]\n\tdefaultBranch = master\n"
 
 
+@pytest.mark.slow
 def test_bake_needs_neither_dvc_nor_pre_commit_and_removes_the_same_files(
     tmp_path: Path, baked_venv: Path
 ) -> None:
