@@ -5,13 +5,15 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make bake`: cookiecutter and cruft alone, for making projects.
+BAKE_VENV ?= .venv-bake
 # Outside this repository: a bake inside a git work tree gets no repository of its own.
 DEMO_DIR ?= $(or $(TMPDIR),/tmp)/ml-cicd-demo
 DEMO_PROJECT := $(DEMO_DIR)/ml-project
 export DVC_NO_ANALYTICS := 1
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup test demo bench clean
+.PHONY: help bake setup test demo bench clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -22,6 +24,16 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt
 	touch $(STAMP)
+
+$(BAKE_VENV)/.installed: requirements-bake.txt
+	python3 -m venv $(BAKE_VENV)
+	$(BAKE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-bake.txt
+	touch $@
+
+bake: $(BAKE_VENV)/.installed ## Create .venv-bake with cookiecutter and cruft only, to make projects
+	@echo "Make a project with (from the directory that will hold it):"
+	@echo "  $(abspath $(BAKE_VENV))/bin/cruft create --checkout v<release> https://github.com/<owner>/ml-cicd"
+	@echo "or, from this clone: $(abspath $(BAKE_VENV))/bin/cookiecutter $(CURDIR)"
 
 setup: $(STAMP) ## Create .venv with the template's test tools
 
@@ -44,4 +56,4 @@ bench: setup ## Time bakes, the baked pipeline and the baked test suite
 	PYTHONPATH="$(CURDIR)/tests:$(CURDIR)/benchmarks" $(BIN)/python benchmarks/bench.py
 
 clean: ## Remove .venv, caches and the demo
-	rm -rf $(VENV) .cache .pytest_cache $(DEMO_DIR)
+	rm -rf $(VENV) $(BAKE_VENV) .cache .pytest_cache $(DEMO_DIR)

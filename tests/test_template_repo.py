@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from helpers import CONTEXT, TEMPLATE_DIR, Baked, bake, clean_env
@@ -121,7 +122,52 @@ def test_readme_commands_work_as_typed() -> None:
     for command in (
         "uvx cookiecutter",
         "python3 -m pip install --user",
-        "python3 -m cookiecutter",
+        "make -C ml-cicd bake",
+        ".venv-bake/bin/cruft create --checkout",
         "make docs-serve",
     ):
         assert command in readme, command
+
+
+def test_make_bake_needs_only_the_system_python3(tmp_path: Path) -> None:
+    """`make bake` on a machine with the operating system's own python3 (Debian's
+    /usr/bin/python3, PEP 668): a small virtualenv with cookiecutter and cruft,
+    pinned as in requirements.txt (typer below 0.29, whose prompt cruft needs),
+    that bakes the template."""
+    system_python3 = Path("/usr/bin/python3")
+    if not system_python3.exists():
+        pytest.skip(f"{system_python3} (the system's python3) is not installed")
+    env = {**clean_env(), "PATH": "/usr/bin:/bin"}
+    venv = tmp_path / "bake-venv"
+    result = subprocess.run(
+        ["make", "bake", f"BAKE_VENV={venv}"],
+        cwd=TEMPLATE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{venv}/bin/cruft create" in result.stdout
+    pins = (TEMPLATE_DIR / "requirements.txt").read_text().split()
+    bake_pins = (TEMPLATE_DIR / "requirements-bake.txt").read_text().split()
+    assert {"cookiecutter", "cruft", "typer"} == {p.split("==")[0] for p in bake_pins if "==" in p}
+    assert set(p for p in bake_pins if "==" in p) <= set(pins)
+    freeze = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "freeze"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "pytest" not in freeze and "mypy" not in freeze, freeze
+    baked = subprocess.run(
+        [str(venv / "bin" / "cookiecutter"), "--no-input", "-o", str(tmp_path), str(TEMPLATE_DIR)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert baked.returncode == 0, baked.stdout + baked.stderr
+    assert (tmp_path / "ml-project" / "dvc.yaml").exists()
