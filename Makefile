@@ -13,10 +13,10 @@ DEMO_PROJECT := $(DEMO_DIR)/ml-project
 export DVC_NO_ANALYTICS := 1
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help bake setup test demo bench clean
+.PHONY: help bake setup test test-fast demo bench clean
 
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 	@echo "  (make demo DEMO_DIR=... bakes elsewhere; default $(DEMO_DIR))"
 
 $(STAMP): requirements.txt
@@ -38,7 +38,10 @@ bake: $(BAKE_VENV)/.installed ## Create .venv-bake with cookiecutter and cruft o
 setup: $(STAMP) ## Create .venv with the template's test tools
 
 test: setup ## Run the template's test suite (bakes, hooks, the baked project's gates)
-	$(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
+
+test-fast: setup ## The tests without act, Chromium or the baked virtualenv (under a minute)
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder -m "not slow"
 
 demo: setup ## Bake with defaults into a scratch directory, train, commit, push
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)

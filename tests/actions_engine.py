@@ -37,6 +37,7 @@ from helpers import (
     compile_uv_cache,
     ensure_baked_venv,
     install_uv,
+    refuse_in_fast_tier,
 )
 from standins.actions import write_actions
 from standins.fake_github import PERSONAL_TOKEN, PR_TOKEN, WORKFLOW_TOKEN, Repository
@@ -348,6 +349,7 @@ class GitHubRepository:
         **payload,
     ) -> Run:
         """Run one workflow for one event with act; return the jobs' results."""
+        refuse_in_fast_tier("act")
         sha = sha or self.git_origin("rev-parse", "refs/heads/main")
         source = self.root / "act-source"
         shutil.rmtree(source, ignore_errors=True)

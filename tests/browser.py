@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from helpers import refuse_in_fast_tier
+
 # Headless, no sandbox (the tests run as root in CI), and nothing that talks to
 # the network on its own (updates, sync, field trials, QUIC probes).
 CHROMIUM_FLAGS = (
@@ -51,6 +53,7 @@ class Browser:
     """One headless Chromium with one tab; use it as a context manager."""
 
     def __init__(self, executable: str, width: int = 1280, height: int = 900) -> None:
+        refuse_in_fast_tier("Chromium")
         self.profile = tempfile.mkdtemp(prefix="chromium-profile-")
         command_read, self._command_write = os.pipe()
         self._reply_read, reply_write = os.pipe()

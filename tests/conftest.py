@@ -4,51 +4,44 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+import helpers
 from cruft_support import BIN, Template, copy_template
 from helpers import Baked, bake, clean_env, ensure_baked_venv, keep_bytecode
 
-SHARED_SCOPES = {"module", "class", "package"}
 
-
-def shares_fixtures(item: pytest.Item) -> bool:
-    """Whether the test uses a fixture that lives longer than one test but not
-    the whole session (a module's bakes): then its file stays on one worker."""
-    info = getattr(item, "_fixtureinfo", None)
-    definitions = info.name2fixturedefs.values() if info else ()
-    return any(d.scope in SHARED_SCOPES for defs in definitions for d in defs)
-
-
-def group_of(item: pytest.Item) -> str:
-    """The xdist group a test runs in (its ``xdist_group`` marker's name)."""
-    marker = item.get_closest_marker("xdist_group")
-    assert marker is not None, item.nodeid
-    return str(marker.args[0] if marker.args else marker.kwargs["name"])
+def is_slow(item: pytest.Item) -> bool:
+    """Marked ``slow``: it needs the baked virtualenv, act or Chromium (not in `make test-fast`)."""
+    return item.get_closest_marker("slow") is not None
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Spread the tests over the xdist workers (``--dist loadgroup``), slow ones first.
+    """Files holding a ``slow`` test first, each file's tests together.
 
-    A test that shares a module's fixtures runs where the rest of its file runs
-    (one group per file, so each module bakes once); every other test is a group
-    of its own, so long ones need not queue behind their neighbours. A test that
-    names its group (``pytest.mark.xdist_group``) keeps it. Groups holding a
-    ``slow`` test are handed out first (``--no-loadscope-reorder`` keeps this
-    order), so the last minutes of a run go to short tests on both workers.
+    `make test` hands whole files to the xdist workers (``--dist loadfile``: a
+    file's module bakes are built once) in this order (``--no-loadscope-reorder``),
+    so the last minutes of a run go to short files on both workers.
     """
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            name = item.path.name if shares_fixtures(item) else item.nodeid
-            item.add_marker(pytest.mark.xdist_group(name))
-    slow = {group_of(item) for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: group_of(item) not in slow)
+    slow = {item.path for item in items if is_slow(item)}
+    items.sort(key=lambda item: item.path not in slow)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """While a test of the fast tier runs, act, Chromium and the baked virtualenv
+    refuse to start (helpers.refuse_in_fast_tier), from its fixtures' set-up on."""
+    helpers.fast_test = None if is_slow(item) else item.nodeid
+    try:
+        return (yield)
+    finally:
+        helpers.fast_test = None
 
 
 @pytest.fixture(scope="session", autouse=True)

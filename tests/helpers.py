@@ -49,6 +49,16 @@ PRE_COMMIT_HOME = CACHE_DIR / "pre-commit"
 # live at another path in each bake, so mypy checks them again every time.
 MYPY_CACHE_DIR = CACHE_DIR / "mypy"
 
+# The test now running when it is in the fast tier (not marked ``slow``; set by
+# conftest.py), else None: such a test may not start what `make test-fast` leaves out.
+fast_test: str | None = None
+
+
+def refuse_in_fast_tier(what: str) -> None:
+    """Fail a test of the fast tier that starts ``what`` (act, Chromium, the baked virtualenv)."""
+    if fast_test is not None:
+        raise AssertionError(f"{fast_test} starts {what}: mark it slow (`make test-fast` skips it)")
+
 
 def option_values() -> dict[str, list]:
     """Every value of every choice or boolean option, read from cookiecutter.json."""
@@ -332,6 +342,7 @@ def ensure_baked_venv() -> Path:
     from under a test that is using it. A file lock keeps parallel test workers
     from building the same one twice.
     """
+    refuse_in_fast_tier("the baked virtualenv")
     pyproject = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "pyproject.toml"
     key = hashlib.sha256((pyproject.read_text() + repr(BAKED_VENV_EXTRAS)).encode()).hexdigest()
     venv = CACHE_DIR / f"baked-venv-{key[:16]}"

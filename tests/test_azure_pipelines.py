@@ -262,6 +262,7 @@ def test_every_script_of_several_commands_stops_at_the_first_failure(
                 assert lines[0].strip() == "set -eo pipefail", (path.name, name)
 
 
+@pytest.mark.slow
 def test_a_failing_gate_fails_its_azure_step(tmp_path: Path, baked_venv: Path) -> None:
     project = bake(tmp_path / "bake", ci_platform="azure-pipelines", venv=baked_venv)
     (project.path / "models" / "model.joblib").parent.mkdir(exist_ok=True)

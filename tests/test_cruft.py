@@ -33,6 +33,9 @@ from cruft_support import (
 )
 from helpers import bake, bake_cli, combination_id, combinations
 
+# cruft round trips of several seconds each: in `make test`, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def default_bake(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -18,6 +18,9 @@ import pytest
 from helpers import bake, clean_env
 from cruft_support import PROJECT, Template, create, cruft, git
 
+# cruft round trips of several seconds each: in `make test`, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 CHECKER = "tools/check_template_update.py"
 
 

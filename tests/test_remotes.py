@@ -32,6 +32,9 @@ import yaml
 from helpers import CREDENTIAL_KEYS, SLUG, Baked, bake, clean_env, file_lock
 from servers import S3Server, SSHServer, StaticHTTPServer, sshd_unavailable
 
+# Every test uses bakes with the shared baked virtualenv.
+pytestmark = pytest.mark.slow
+
 IDENTITY = ["-c", "user.name=Remote Tester", "-c", "user.email=remote@example.com"]
 
 

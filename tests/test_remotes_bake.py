@@ -20,6 +20,7 @@ import pytest
 from helpers import SLUG, Baked, bake, bake_cli, clean_env
 
 
+@pytest.mark.slow
 def test_dvc_config_is_what_dvc_itself_writes(tmp_path: Path, baked_venv: Path) -> None:
     """Byte for byte, so that DVC's own edits of .dvc/config never churn the file."""
     url, read_url = "gs://bucket-name/dvc", "https://storage.googleapis.com/bucket-name/dvc"
@@ -53,6 +54,7 @@ def dvc_extras(baked_venv: Path) -> tuple[set[str], list[str]]:
     return set(extras), [r for r in requires if "extra ==" not in r]
 
 
+@pytest.mark.slow
 def test_dev_extra_installs_exactly_the_plugins_the_remotes_need(
     tmp_path: Path, baked_venv: Path
 ) -> None:

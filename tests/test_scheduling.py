@@ -1,6 +1,10 @@
-"""The suite's own scheduling (conftest.py): a file whose tests share a module
-fixture (one bake, one trained project) runs on one xdist worker, so the
-fixture is built once; every other test may go to either worker."""
+"""The suite's own tiers and scheduling (conftest.py, the Makefile).
+
+`make test-fast` runs the tests not marked ``slow``: none of them may use the
+baked virtualenv, act or Chromium. `make test` hands whole files to the xdist
+workers (``--dist loadfile``: a file's module bakes are built once), files
+holding a ``slow`` test first.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from pathlib import Path
 
 TESTS_DIR = Path(__file__).resolve().parent
 
-# Loads the grouping hook of this suite's conftest.py into a scratch suite.
+# Loads this suite's conftest.py hooks into a scratch suite.
 SCRATCH_CONFTEST = f"""\
 import importlib.util
 import sys
@@ -21,6 +25,7 @@ spec = importlib.util.spec_from_file_location("suite_conftest", {str(TESTS_DIR /
 suite = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(suite)
 pytest_collection_modifyitems = suite.pytest_collection_modifyitems
+pytest_runtest_protocol = suite.pytest_runtest_protocol
 """
 
 SHARED = """\
@@ -43,22 +48,101 @@ def test_five(): pass
 def test_six(): pass
 """
 
+SLOW = """\
+import pytest
 
-def test_a_files_shared_module_fixture_keeps_its_tests_on_one_worker(tmp_path: Path) -> None:
+
+@pytest.mark.slow
+def test_seven(): pass
+def test_eight(): pass
+"""
+
+ENGINES = """\
+import pytest
+
+from helpers import refuse_in_fast_tier
+
+
+@pytest.fixture(scope="module")
+def venv():
+    refuse_in_fast_tier("the baked virtualenv")
+
+
+def test_fast_starts_act():
+    refuse_in_fast_tier("act")
+
+
+def test_fast_takes_the_venv(venv): pass
+
+
+@pytest.mark.slow
+def test_slow_starts_chromium():
+    refuse_in_fast_tier("Chromium")
+"""
+
+
+def scratch_suite(tmp_path: Path, **files: str) -> Path:
     (tmp_path / "conftest.py").write_text(SCRATCH_CONFTEST)
-    (tmp_path / "test_shared.py").write_text(SHARED)
-    (tmp_path / "test_alone.py").write_text(ALONE)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v"]
-        + ["-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path)],
+    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    slow: slow\n")
+    for name, text in files.items():
+        (tmp_path / f"{name}.py").write_text(text)
+    return tmp_path
+
+
+def pytest_in(suite: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(suite)]
+        + [*args, str(suite)],
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_the_fast_tier_sets_up_no_baked_virtualenv() -> None:
+    """No test that `make test-fast` selects uses the baked virtualenv, even
+    through another fixture (a module's bakes): pytest's own set-up plan."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider"]
+        + ["--setup-plan", "-m", "not slow", str(TESTS_DIR)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=TESTS_DIR.parent,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    tests = re.findall(r"^\s+(tests/\S+::\S+)", result.stdout, re.MULTILINE)
+    assert len(tests) > 300, result.stdout[-3000:]
+    assert not any(
+        path in result.stdout for path in ("test_docs_site", "test_workflow_")
+    ), "a file that runs Chromium or act has a test in the fast tier"
+    assert re.search(r"SETUP\s+S baked_venv", result.stdout) is None
+
+
+def test_a_fast_test_that_starts_act_chromium_or_the_virtualenv_fails(tmp_path: Path) -> None:
+    """What the set-up plan cannot see (a call, not a fixture) fails the test at run time."""
+    suite = scratch_suite(tmp_path, test_engines=ENGINES)
+    result = pytest_in(suite, "-p", "no:xdist", "-v")
+    outcomes = dict(re.findall(r"::(test_\w+) (PASSED|FAILED|ERROR)", result.stdout))
+    assert outcomes == {
+        "test_fast_starts_act": "FAILED",
+        "test_fast_takes_the_venv": "ERROR",
+        "test_slow_starts_chromium": "PASSED",
+    }, result.stdout
+    assert "test_fast_starts_act starts act: mark it slow" in result.stdout
+
+
+def test_files_with_a_slow_test_come_first_and_stay_whole_on_one_worker(tmp_path: Path) -> None:
+    suite = scratch_suite(tmp_path, test_alone=ALONE, test_shared=SHARED, test_slow=SLOW)
+    order = pytest_in(suite, "-p", "no:xdist", "--collect-only", "-q")
+    collected = re.findall(r"::(test_\w+)", order.stdout)
+    assert collected[:2] == ["test_seven", "test_eight"], order.stdout
+
+    result = pytest_in(suite, "-n", "2", "--dist", "loadfile", "--no-loadscope-reorder", "-v")
     assert result.returncode == 0, result.stdout + result.stderr
     workers = {
         match.group(2): match.group(1)
         for match in re.finditer(r"\[(gw\d)\].* PASSED \S*::(test_\w+)", result.stdout)
     }
-    assert len(workers) == 6, result.stdout
+    assert len(workers) == 8, result.stdout
     assert len({workers[name] for name in ("test_one", "test_two", "test_three", "test_four")}) == 1

@@ -59,6 +59,7 @@ def server(
 # --- the serving option ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("serving", [True, False], ids=["on", "off"])
 def test_serving_option_controls_every_trace(
     serving_bakes: dict[str, Baked], serving: bool

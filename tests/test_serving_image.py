@@ -26,6 +26,9 @@ from servers import LOOPBACK, free_port, get_json, stop_process
 
 from bench_serving import wait_until_healthy
 
+# Every test uses bakes with the shared baked virtualenv.
+pytestmark = pytest.mark.slow
+
 HADOLINT = Path(sys.executable).with_name("hadolint")
 DIGEST_PIN = re.compile(r"^python:(\d+\.\d+)\.\d+-slim-bookworm@sha256:[0-9a-f]{64}$")
 SECRET_WORDS = ("KEY", "TOKEN", "PASSWORD", "SECRET")
@@ -293,7 +296,6 @@ def emulate_copy(arguments: str, context: Path, root: Path, workdir: str) -> Non
             shutil.copy2(origin, path)
 
 
-@pytest.mark.slow
 def test_image_steps_serve_the_model_with_the_serve_extra_only(
     serving_trained: Baked, tmp_path: Path
 ) -> None:
