@@ -129,6 +129,7 @@ def test_readme_commands_work_as_typed() -> None:
         assert command in readme, command
 
 
+@pytest.mark.slow  # installs a virtualenv from the package index: not in `make test-fast`
 def test_make_bake_needs_only_the_system_python3(tmp_path: Path) -> None:
     """`make bake` on a machine with the operating system's own python3 (Debian's
     /usr/bin/python3, PEP 668): a small virtualenv with cookiecutter and cruft,
