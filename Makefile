@@ -45,7 +45,7 @@ test-fast: setup ## The tests without act, Chromium or the baked virtualenv (und
 
 demo: setup ## Bake with defaults into a scratch directory, train, commit, push
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
-	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
+	ML_CICD_NEXT_STEPS=0 $(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
 	PATH="$(BIN):$$PATH" $(MAKE) -C $(DEMO_PROJECT) setup repro
 	git -C $(DEMO_PROJECT) add uv.lock dvc.lock reports data models
 	git -C $(DEMO_PROJECT) -c user.name="ml-cicd demo" -c user.email=demo@example.com \

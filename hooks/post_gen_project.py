@@ -14,6 +14,7 @@ Two kinds of step, kept apart on purpose:
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -209,22 +210,31 @@ def warn_local_template(answers: dict) -> None:
     )
 
 
+# The README's first run ("Start a project"), after `cd <project_slug>`; a test
+# keeps the two the same.
+FIRST_RUN = (
+    "make setup                   # .venv with the project and its tools; writes uv.lock",
+    "make repro                   # train: the DVC pipeline and its quality gate",
+    "git add uv.lock dvc.lock reports/ data/ models/",
+    'git commit -m "Lock the dependencies, train the first model"',
+    "make push                    # data and model to the DVC remote",
+    "make docs-serve              # the site on http://127.0.0.1:8001",
+)
+# `make demo` sets it to 0: the demo runs those steps itself.
+NEXT_STEPS_SWITCH = "ML_CICD_NEXT_STEPS"
+
+
 def print_next_steps(answers: dict) -> None:
-    """Tell the user what to do next."""
+    """Tell the user what to do next: the README's first run (unless switched off)."""
+    if os.environ.get(NEXT_STEPS_SWITCH) == "0":
+        return
+    steps = [f"cd {answers['project_slug']}"]
     # `cruft create` writes .cruft.json only after this hook has committed.
-    track_cruft = (
-        '  git add .cruft.json && git commit -m "Track the template link"\n'
-        if "_commit" in answers
-        else ""
-    )
-    print(
-        f"\nCreated {answers['project_slug']}. Next:\n"
-        f"  cd {answers['project_slug']}\n"
-        f"{track_cruft}"
-        "  make setup   # virtualenv, dependencies, git hooks\n"
-        "  make repro   # run the DVC pipeline\n"
-        "  make test    # run the tests\n"
-    )
+    if "_commit" in answers:
+        steps.append('git add .cruft.json && git commit -m "Track the template link"')
+    steps.extend(FIRST_RUN)
+    lines = "".join(f"  {step}\n" for step in steps)
+    print(f"\nCreated {answers['project_slug']}. Next:\n{lines}")
 
 
 def main() -> int:

@@ -289,6 +289,49 @@ def test_missing_git_is_a_warning(post: ModuleType, tmp_path: Path, monkeypatch,
     assert "WARNING: git is not installed" in capsys.readouterr().err
 
 
+def readme_first_run() -> list[str]:
+    """The README's first run ("Start a project"), one command (and its comment) a line."""
+    readme = (TEMPLATE_DIR / "README.md").read_text(encoding="utf-8")
+    block = readme.split("Then, the first run:\n\n```bash\n", 1)[1].split("```", 1)[0]
+    return block.splitlines()
+
+
+def next_steps(out: str) -> list[str]:
+    return [line.strip() for line in out.split("Next:\n", 1)[1].splitlines() if line.strip()]
+
+
+def test_next_steps_are_the_readmes_first_run(post: ModuleType, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("ML_CICD_NEXT_STEPS", raising=False)
+    post.print_next_steps(answers())
+    assert next_steps(capsys.readouterr().out) == [line.strip() for line in readme_first_run()]
+
+
+def test_next_steps_with_cruft_track_the_link_after_cd(
+    post: ModuleType, capsys, monkeypatch
+) -> None:
+    monkeypatch.delenv("ML_CICD_NEXT_STEPS", raising=False)
+    post.print_next_steps({**answers(), "_commit": "abc"})
+    steps = next_steps(capsys.readouterr().out)
+    readme = [line.strip() for line in readme_first_run()]
+    assert (
+        steps
+        == readme[:1]
+        + ['git add .cruft.json && git commit -m "Track the template link"']
+        + readme[1:]
+    )
+
+
+def test_make_demo_bakes_without_the_next_steps(tmp_path: Path) -> None:
+    """`make demo` runs the first run itself: its bake does not print it as what to do next."""
+    result = bake_cli(tmp_path, env=clean_env({"ML_CICD_NEXT_STEPS": "0"}))
+    assert result.returncode == 0, result.stderr
+    assert "Next:" not in result.stdout and "make setup" not in result.stdout
+    assert (tmp_path / "ml-project" / ".git").is_dir()
+    makefile = (TEMPLATE_DIR / "Makefile").read_text(encoding="utf-8")
+    demo_bake = next(line for line in makefile.splitlines() if "cookiecutter --no-input" in line)
+    assert demo_bake.strip().startswith("ML_CICD_NEXT_STEPS=0 "), demo_bake
+
+
 def test_old_cookiecutter_is_refused(pre: ModuleType) -> None:
     with pytest.raises(
         pre.AnswerError, match=r"cookiecutter: must be version 2.7 or newer \(got '2.1.1'\)"
