@@ -282,3 +282,26 @@ def test_local_remote_directory_is_created_outside_the_repository(tmp_path: Path
     storage = tmp_path / "ml-project-dvc-storage"
     assert storage.is_dir()
     assert not storage.is_relative_to(project.path)
+
+
+def test_make_setup_builds_the_git_hooks_environments_and_says_so(tmp_path: Path) -> None:
+    """The first commit does not silently build pre-commit's environments (about 45 s):
+    `make setup` builds them, with a line that says so; CI jobs, which commit nothing,
+    only install the hook. tools/setup.sh and pre-commit are stand-ins here."""
+    project = bake(tmp_path)
+    (project.path / "tools" / "setup.sh").write_text("exit 0\n")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    calls = tmp_path / "pre-commit-calls"
+    (venv / "bin" / "pre-commit").write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\n')
+    (venv / "bin" / "pre-commit").chmod(0o755)
+    outside_ci = {"CI": "", "TF_BUILD": "", "GITHUB_ACTIONS": ""}
+    result = project.run("make", "setup", f"VENV={venv}", extra_env=outside_ci)
+    assert calls.read_text().splitlines() == ["install --install-hooks"]
+    assert "setup: building the git hooks' environments" in result.stdout
+    calls.unlink()
+    for ci in ({"CI": "true"}, {"TF_BUILD": "True"}):
+        result = project.run("make", "setup", f"VENV={venv}", extra_env={**outside_ci, **ci})
+        assert calls.read_text().splitlines() == ["install"], ci
+        assert "building the git hooks' environments" not in result.stdout
+        calls.unlink()
