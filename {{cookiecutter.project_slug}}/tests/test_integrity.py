@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -131,3 +132,86 @@ def test_gate_without_dvc_lock_says_the_model_was_not_checked(
 
     assert code == 0
     assert "not checked" in capsys.readouterr().out
+
+
+STALE_MD5 = "0123456789abcdef0123456789abcdef"
+
+
+def assert_one_warning(err: str, model: Path) -> None:
+    """``err`` is one warning line naming both hashes and what to run."""
+    assert err.startswith("warning: ") and err.count("\n") == 1
+    assert str(model) in err
+    assert md5_of(model) in err and STALE_MD5 in err
+    assert "make repro" in err and "dvc pull" in err
+
+
+def test_predict_warns_when_the_model_is_not_the_one_in_dvc_lock(
+    capsys: pytest.CaptureFixture[str], params_file: Path, trained_params: Params
+) -> None:
+    model = trained_params.paths.model
+    write_lock(params_file, model, STALE_MD5)
+    output = params_file.parent / "predictions.csv"
+
+    code = main(
+        [
+            "predict",
+            "--params",
+            str(params_file),
+            "--input",
+            str(trained_params.paths.test),
+            "--output",
+            str(output),
+        ]
+    )
+
+    assert code == 0 and output.is_file()
+    assert_one_warning(capsys.readouterr().err, model)
+
+
+def test_batch_warns_when_the_model_is_not_the_one_in_dvc_lock(
+    capsys: pytest.CaptureFixture[str], params_file: Path, trained_params: Params
+) -> None:
+    model = trained_params.paths.model
+    write_lock(params_file, model, STALE_MD5)
+    table = params_file.parent / "features.csv"
+    test_set = pd.read_csv(trained_params.paths.test)
+    test_set.drop(columns=[trained_params.data.target]).to_csv(table, index=False)
+    output = params_file.parent / "scored.csv"
+
+    code = main(
+        [
+            "batch",
+            "--params",
+            str(params_file),
+            "--input",
+            str(table),
+            "--output",
+            str(output),
+        ]
+    )
+
+    assert code == 0 and output.is_file()
+    assert_one_warning(capsys.readouterr().err, model)
+
+
+def test_predict_is_quiet_when_the_model_is_the_one_in_dvc_lock(
+    capsys: pytest.CaptureFixture[str], params_file: Path, trained_params: Params
+) -> None:
+    model = trained_params.paths.model
+    write_lock(params_file, model, md5_of(model))
+    output = params_file.parent / "predictions.csv"
+
+    code = main(
+        [
+            "predict",
+            "--params",
+            str(params_file),
+            "--input",
+            str(trained_params.paths.test),
+            "--output",
+            str(output),
+        ]
+    )
+
+    assert code == 0
+    assert capsys.readouterr().err == ""

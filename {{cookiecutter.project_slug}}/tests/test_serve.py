@@ -242,6 +242,30 @@ def test_create_app_reads_the_params_file(
     assert instances["instances"]["maxItems"] == 3
 
 
+def test_the_server_warns_when_the_model_is_not_the_one_in_dvc_lock(
+    served_settings: dict[str, Any],
+    project_run: Params,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # An image may carry a model whose dvc.lock is not on main: warn, serve.
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(served_settings), encoding="utf-8")
+    model = project_run.paths.model
+    stale = "0123456789abcdef0123456789abcdef"
+    lock = {"stages": {"evaluate": {"deps": [{"path": str(model), "md5": stale}]}}}
+    (tmp_path / "dvc.lock").write_text(yaml.safe_dump(lock), encoding="utf-8")
+
+    client = TestClient(create_app(params_file))
+
+    assert client.get("/health").status_code == 200
+    err = capsys.readouterr().err
+    assert err.startswith("warning: ") and err.count("\n") == 1
+    actual = hashlib.md5(model.read_bytes()).hexdigest()
+    assert actual in err and stale in err
+    assert "make repro" in err and "dvc pull" in err
+
+
 def test_missing_model_stops_the_start_with_advice(
     params_dict: dict[str, Any], params: Params
 ) -> None:

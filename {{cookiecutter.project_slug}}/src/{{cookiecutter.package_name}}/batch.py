@@ -32,7 +32,7 @@ from sklearn.pipeline import Pipeline
 
 from .data import URL_PREFIXES, normalise_columns
 from .errors import DataError
-from .integrity import file_md5
+from .integrity import file_md5, warn_if_not_recorded
 from .predict import feature_names, load_model, predict
 
 OUTPUT_COLUMNS = ("row", "prediction", "probability", "model_version", "scored_at")
@@ -136,14 +136,21 @@ def score_chunk(
 
 
 def score_table(
-    model_path: Path, source: str | Path, output: Path, chunk_size: int
+    model_path: Path,
+    source: str | Path,
+    output: Path,
+    chunk_size: int,
+    lock: Path | None = None,
 ) -> BatchResult:
     """Score every row of ``source`` with the model at ``model_path``.
 
     Writes the predictions to ``output`` only when every row was scored; on
-    an error the output is left as it was.
+    an error the output is left as it was. Warns on stderr when the model is
+    not the one ``lock`` (a ``dvc.lock``) recorded.
     """
     model = load_model(model_path)
+    if lock is not None:
+        warn_if_not_recorded(model_path, lock)
     model_version = file_md5(model_path)
     scored_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     output.parent.mkdir(parents=True, exist_ok=True)

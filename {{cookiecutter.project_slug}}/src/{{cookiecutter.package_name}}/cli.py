@@ -131,7 +131,7 @@ def run_gate(args: argparse.Namespace, params: Params) -> int:
     (its hash differs from ``dvc.lock`` beside the params file) or a metric is
     below its minimum.
     """
-    from .integrity import LOCK_FILE, ModelMismatchError, check_model
+    from .integrity import ModelMismatchError, check_model, lock_beside
     from .metrics import check_thresholds, metrics_table, read_metrics
 
     metrics = read_metrics(params.paths.metrics)
@@ -142,7 +142,7 @@ def run_gate(args: argparse.Namespace, params: Params) -> int:
         )
     failures = []
     try:
-        print(check_model(params.paths.model, Path(args.params).parent / LOCK_FILE))
+        print(check_model(params.paths.model, lock_beside(args.params)))
     except ModelMismatchError as error:
         failures.append(str(error))
     for line in metrics_table(metrics, params.thresholds):
@@ -231,9 +231,11 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
 def run_predict(args: argparse.Namespace, params: Params) -> int:
     """Predict every row of the input CSV."""
     from .data import read_csv, write_csv
+    from .integrity import lock_beside, warn_if_not_recorded
     from .predict import load_model, predict
 
     model = load_model(params.paths.model)
+    warn_if_not_recorded(params.paths.model, lock_beside(args.params))
     frame = read_csv(args.input)
     result = predict(model, frame)
     if args.output is None:
@@ -260,12 +262,14 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
 def run_batch(args: argparse.Namespace, params: Params) -> int:
     """Score a whole table, ``batch.chunk_size`` rows at a time."""
     from .batch import score_table
+    from .integrity import lock_beside
 
     result = score_table(
         params.paths.model,
         args.input or params.batch.input,
         Path(args.output or params.batch.output),
         params.batch.chunk_size,
+        lock=lock_beside(args.params),
     )
     print(
         f"Wrote {result.rows} predictions ({result.chunks} chunks, model"

@@ -4,12 +4,17 @@
 ``dvc.lock``. The evaluate stage's entry for the model is the model the
 metrics were computed from. A model file with another hash (truncated in the
 DVC cache, replaced by hand, half-downloaded) is not the model the quality
-gate would be judging, so the ``gate`` command checks it first.
+gate would be judging, so the ``gate`` command checks it first and refuses it.
+
+``predict``, ``batch`` and ``serve`` make the same check and only warn
+(``warn_if_not_recorded``): an image may carry a model whose ``dvc.lock`` is
+not on the branch at hand.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -55,17 +60,28 @@ def md5_in_lock(text: str, root: Path, model: Path) -> str | None:
     return None
 
 
+def hashes(model: Path, lock: Path) -> tuple[str, str] | None:
+    """The model file's MD5 and the one ``lock`` records for it.
+
+    None when ``lock`` records no hash for ``model`` (the steps were run by
+    hand, not by ``dvc repro``): then the model is not checked.
+    """
+    expected = recorded_md5(lock, model)
+    if expected is None:
+        return None
+    return file_md5(model), expected
+
+
 def check_model(model: Path, lock: Path) -> str:
     """Say whether ``model`` is the one ``lock`` recorded.
 
     Returns a line for the gate's report; raises ``ModelMismatchError`` when the
-    hashes differ. Without a lock file or an entry the model is not checked
-    (the steps were run by hand, not by ``dvc repro``).
+    hashes differ.
     """
-    expected = recorded_md5(lock, model)
-    if expected is None:
+    found = hashes(model, lock)
+    if found is None:
         return f"model {model} not checked: {lock} records no hash for it"
-    actual = file_md5(model)
+    actual, expected = found
     if actual != expected:
         raise ModelMismatchError(
             f"{model} is not the model dvc.lock recorded (md5 {actual[:12]}, recorded"
@@ -73,3 +89,24 @@ def check_model(model: Path, lock: Path) -> str:
             " restore it, or `dvc repro` to train and evaluate it again"
         )
     return f"model {model} matches dvc.lock (md5 {actual[:12]})"
+
+
+def lock_beside(params_file: str | Path) -> Path:
+    """The ``dvc.lock`` of the project whose settings are ``params_file``."""
+    return Path(params_file).parent / LOCK_FILE
+
+
+def warn_if_not_recorded(model: Path, lock: Path) -> None:
+    """One line on stderr when ``model`` is not the one ``lock`` recorded.
+
+    Only a warning, never a refusal: the model still answers.
+    """
+    found = hashes(model, lock)
+    if found is not None and found[0] != found[1]:
+        actual, expected = found
+        print(
+            f"warning: {model} (md5 {actual}) is not the model {lock} records"
+            f" (md5 {expected}), so its metrics do not describe it; run `make repro`"
+            " to train it again, or `dvc pull` to restore it",
+            file=sys.stderr,
+        )

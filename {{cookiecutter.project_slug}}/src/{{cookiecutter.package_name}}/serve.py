@@ -46,6 +46,7 @@ from sklearn.pipeline import Pipeline
 from . import __version__
 from .config import DEFAULT_PARAMS_FILE, Params, load_params
 from .errors import DataError
+from .integrity import lock_beside, warn_if_not_recorded
 from .metrics import read_metrics
 from .predict import FeatureValueError, feature_names, load_model, predict
 from .serve_command import ServeParams, load_serve_params
@@ -355,10 +356,15 @@ def documented_body(app: FastAPI, body_model: type[BaseModel]) -> dict[str, Any]
     }
 
 
-def build_app(params: Params, settings: ServeParams) -> FastAPI:
+def build_app(
+    params: Params, settings: ServeParams, lock: Path | None = None
+) -> FastAPI:
     """The FastAPI app serving the model named in ``params`` (loaded now),
-    with the request limits of ``settings`` (the ``serve`` section)."""
+    with the request limits of ``settings`` (the ``serve`` section); warns on
+    stderr when the model is not the one ``lock`` (a ``dvc.lock``) recorded."""
     served = load_served_model(params)
+    if lock is not None:
+        warn_if_not_recorded(served.path, lock)
     instance = instance_model(served.features)
     body_model = request_model(instance, settings.max_batch_size)
     health = Health(
@@ -431,4 +437,8 @@ def build_app(params: Params, settings: ServeParams) -> FastAPI:
 
 def create_app(params_path: str | Path = DEFAULT_PARAMS_FILE) -> FastAPI:
     """Read ``params_path`` and build the app; ``uvicorn --factory`` calls this."""
-    return build_app(load_params(params_path), load_serve_params(params_path))
+    return build_app(
+        load_params(params_path),
+        load_serve_params(params_path),
+        lock=lock_beside(params_path),
+    )

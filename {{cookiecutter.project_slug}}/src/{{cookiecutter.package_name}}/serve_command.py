@@ -17,6 +17,7 @@ from pydantic import Field
 
 from .cli import EXIT_ERROR, EXIT_OK, Command
 from .config import DEFAULT_PARAMS_FILE, Params, Section, load_section
+from .integrity import lock_beside
 
 # A request body limit below this would refuse even one instance.
 MIN_BODY_BYTES = 4096
@@ -64,7 +65,7 @@ def run_serve(args: argparse.Namespace, params: Params) -> int:
         return EXIT_ERROR
     # Loads the model now, so a missing model is a one-line error, not a server
     # that fails on its first request.
-    app = build_app(params, settings)
+    app = build_app(params, settings, lock=lock_beside(args.params))
     uvicorn.run(app, host=args.host, port=args.port)
     return EXIT_OK
 
