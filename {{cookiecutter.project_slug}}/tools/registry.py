@@ -17,6 +17,11 @@ a tag ``model#<stage>#N``. ``plan`` decides what the run does and writes it to
 * a pushed ``model#<stage>#N`` tag (a promotion or a rollback by hand with
   ``gto assign``): deliver its version to that stage only, as the person chose.
 
+GTO refuses a registry with two version tags on one commit (``ManyVersions``,
+for every command). A version tag pushed on a commit that an earlier one
+registered (``model@v1.0.0-rc1`` by hand) is named in one line and left out:
+the plan goes on for every other ref, and refuses that tag itself.
+
 ``compare`` runs ``python -m {{ cookiecutter.package_name }} compare`` against
 the champion, the commit of the version in production: a release or a newly
 registered model that scores worse is not deployed. Run it with the project's
@@ -28,14 +33,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from gto import api
 from gto.base import Version
 from gto.exceptions import ArtifactNotFound
+from scmrepo.git import Git
 
 from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.data import load_prepared
@@ -45,6 +53,58 @@ ARTIFACT = "model"
 PACKAGE = "{{ cookiecutter.package_name }}"
 STAGES = ("staging", "production")
 BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
+
+
+class Registry(Git):
+    """This repository as GTO reads it, without the stray version tags."""
+
+    def list_tags(self) -> list[str]:
+        stray = set(stray_tags())
+        return [tag for tag in super().list_tags() if tag not in stray]
+
+
+@cache
+def stray_tags() -> dict[str, str]:
+    """Each version tag on a commit that an earlier version tag registered,
+    with that earlier tag (GTO allows one version per commit)."""
+    listed = subprocess.run(
+        [
+            "git",
+            "for-each-ref",
+            "--format=%(creatordate:unix) %(*objectname) %(refname:strip=2)",
+            f"refs/tags/{ARTIFACT}@*",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    tags = []
+    for line in listed.splitlines():
+        date, commit, name = (line.split(" ") + ["", ""])[:3]
+        # Annotated version tags only: GTO ignores lightweight ones.
+        if commit and re.fullmatch(rf"{ARTIFACT}@v[^!#]+", name):
+            prerelease = not re.fullmatch(rf"{ARTIFACT}@v\d+\.\d+\.\d+", name)
+            tags.append((int(date), prerelease, name, commit))
+    first: dict[str, str] = {}
+    stray = {}
+    for _, _, name, commit in sorted(tags):
+        if commit in first:
+            stray[name] = first[commit]
+        else:
+            first[commit] = name
+    return stray
+
+
+@cache
+def registry() -> Registry:
+    """The registry for GTO's calls, each stray tag named once on the way."""
+    for tag, registered in stray_tags().items():
+        warning(
+            "Stray registry tag",
+            f"{tag} is ignored: its commit is {registered} already (GTO allows one"
+            f" version per commit); delete it: git push origin :refs/tags/{tag}",
+        )
+    return Registry(".")
 
 
 def model_md5(revision: str) -> str | None:
@@ -63,7 +123,7 @@ def model_md5(revision: str) -> str | None:
 def latest_version() -> Version | None:
     """The newest registered version, or None before the first one."""
     try:
-        latest: Version | None = api.find_latest_version(".", ARTIFACT)
+        latest: Version | None = api.find_latest_version(registry(), ARTIFACT)
     except ArtifactNotFound:
         return None
     return latest
@@ -72,7 +132,7 @@ def latest_version() -> Version | None:
 def champion_commit() -> str:
     """The commit of the version in production, or "" when none is."""
     try:
-        in_production = api.find_versions_in_stage(".", ARTIFACT, "production")
+        in_production = api.find_versions_in_stage(registry(), ARTIFACT, "production")
     except ArtifactNotFound:
         return ""
     return in_production[0].commit_hexsha if in_production else ""
@@ -107,7 +167,12 @@ def plan_push() -> dict[str, str]:
     url = run_url()
     message = f"Registered by {url}" if url else None
     registration = api.register(
-        ".", ARTIFACT, "HEAD", message=message, author=BOT[0], author_email=BOT[1]
+        registry(),
+        ARTIFACT,
+        "HEAD",
+        message=message,
+        author=BOT[0],
+        author_email=BOT[1],
     )
     return {
         "version": registration.version,
@@ -118,7 +183,13 @@ def plan_push() -> dict[str, str]:
 
 def plan_tag(ref: str) -> dict[str, str]:
     """What a pushed registry tag delivers, and to which stages."""
-    events = api.check_ref(".", ref)
+    if ref in stray_tags():
+        raise SystemExit(
+            f"error: {ref} is not delivered: its commit is {stray_tags()[ref]} already"
+            " (GTO allows one version per commit); delete it with"
+            f" git push origin :refs/tags/{ref}"
+        )
+    events = api.check_ref(registry(), ref)
     if not events:
         raise SystemExit(
             f"error: {ref} is not a tag of the model registry (docs/model-registry.md)"
@@ -183,6 +254,11 @@ def compare_with_production() -> int:
 def notice(title: str, message: str) -> None:
     """A notice on the run's page (and a line in the log)."""
     print(f"::notice title={title}::{message}")
+
+
+def warning(title: str, message: str) -> None:
+    """A warning on the run's page (and a line in the log)."""
+    print(f"::warning title={title}::{message}")
 
 
 def write_outputs(outputs: dict[str, str]) -> None:
