@@ -170,6 +170,14 @@ def files(root: Path) -> dict[str, bytes]:
     }
 
 
+def files_at(root: Path, paths: set[str]) -> dict[str, bytes]:
+    """The files of ``paths`` that exist under ``root``, with their bytes (the
+    project's side of the comparison: never its virtualenv, data or models)."""
+    return {
+        path: (root / path).read_bytes() for path in paths if (root / path).is_file()
+    }
+
+
 def under(path: str, entries: list[str]) -> bool:
     """True for ``path`` equal to an entry or inside an entry's directory."""
     return any(
@@ -259,26 +267,28 @@ def migrate(
     return changed, problems
 
 
-def relock(root: Path) -> str | None:
-    """``uv lock`` when the update changed pyproject.toml; what was done."""
+def relock(root: Path) -> tuple[list[str], list[str]]:
+    """``uv lock`` when the update changed pyproject.toml; (done, problems)."""
     if not (root / "uv.lock").is_file():
-        return None
+        return [], []
     unchanged = subprocess.run(
         ["git", "diff", "--quiet", "HEAD", "--", "pyproject.toml"],
         cwd=root,
         check=False,
     )
     if unchanged.returncode == 0:
-        return None
+        return [], []
     uv = root / ".venv" / "bin" / "uv"
     command = [str(uv) if uv.is_file() else "uv", "lock", "--quiet"]
     try:
         locked = subprocess.run(command, cwd=root, check=False)
     except FileNotFoundError:
-        return "error: uv.lock: uv is not installed: run make setup, then uv lock"
+        return [], ["uv.lock: uv is not installed: run make setup, then uv lock"]
     if locked.returncode != 0:
-        return "error: uv.lock: uv lock failed (above): fix pyproject.toml, uv lock"
-    return "uv.lock: locked again for the new pyproject.toml: review and commit it"
+        return [], ["uv.lock: uv lock failed (above): fix pyproject.toml, uv lock"]
+    return [
+        "uv.lock: locked again for the new pyproject.toml: review and commit it"
+    ], []
 
 
 def unapplied(
@@ -347,20 +357,19 @@ def finish(root: Path) -> int:
         )
     changed, problems = [], []
     migrated: list[str] = []
+    rendered = old.keys() | new.keys()
     for entry in crossed:
-        done, left = migrate(root, entry, old, new, files(root))
+        done, left = migrate(root, entry, old, new, files_at(root, rendered))
         changed += done
         problems += left
         migrated += entry["paths"]
-    lock = relock(root)
-    if lock and lock.startswith("error: "):
-        problems.append(lock.removeprefix("error: "))
-    elif lock:
-        changed.append(lock)
+    done, left = relock(root)
+    changed += done
+    problems += left
     problems += unapplied(
         old,
         new,
-        files(root),
+        files_at(root, rendered),
         skip,
         switched(old_answers, new_answers),
         migrated,
