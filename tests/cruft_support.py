@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from helpers import TEMPLATE_DIR
+from helpers import TEMPLATE_DIR, clean_env
 
 BIN = Path(sys.executable).parent
 SLUG = "ml-project"  # the default project_slug; no test here changes project_name
@@ -85,6 +85,21 @@ RELEASE_B: dict[str, Change] = {
     ),
 }
 RELEASE_B_PATHS = {"Makefile", ".editorconfig", ".cruft.json"}
+
+
+def check_update(
+    project: Path, env: dict | None = None, python: str | Path = sys.executable
+) -> subprocess.CompletedProcess:
+    """Run the baked ``tools/check_template_update.py`` in ``project`` (with the
+    test tools' Python unless another is given)."""
+    return subprocess.run(
+        [str(python), "tools/check_template_update.py"],
+        cwd=project,
+        env=clean_env() if env is None else env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def cruft(env: dict, cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

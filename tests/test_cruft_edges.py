@@ -10,18 +10,15 @@ renders both template commits and lists what is left to do by hand.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import bake, clean_env
-from cruft_support import PROJECT, Template, create, cruft, git
+from helpers import bake
+from cruft_support import PROJECT, Template, check_update, create, cruft, git
 
 # cruft round trips of several seconds each: in `make test`, not `make test-fast`.
 pytestmark = pytest.mark.slow
-
-CHECKER = "tools/check_template_update.py"
 
 
 def commit_removal(repo: Template, branch: str, relative: str) -> None:
@@ -38,18 +35,6 @@ def update(user_env: dict, project: Path, *options: str) -> subprocess.Completed
     result = cruft(user_env, project, "update", "--skip-apply-ask", *options)
     assert not list(project.rglob("*.rej"))
     return result
-
-
-def check(project: Path) -> subprocess.CompletedProcess:
-    """Run the baked checker in ``project`` with the test tools' Python."""
-    return subprocess.run(
-        [sys.executable, CHECKER],
-        cwd=project,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def team_commit(project: Path, changes: dict[str, str]) -> None:
@@ -73,7 +58,7 @@ def test_a_file_the_template_removes(
     commit_removal(template, branch, f"{PROJECT}/docs/old-notes.md")
 
     update(env, project, "--checkout", branch)
-    result = check(project)
+    result = check_update(project)
 
     # cruft deletes a file the team never edited; it silently keeps an edited one.
     assert (project / "docs/old-notes.md").exists() is edited
@@ -97,7 +82,7 @@ def test_a_file_the_template_adds_that_the_team_has(
     template.commit("adds-existing", {f"{PROJECT}/.editorconfig": lambda _: "# Template\n"})
 
     update(env, project, "--checkout", "adds-existing")
-    result = check(project)
+    result = check_update(project)
 
     # With full history git's three-way apply leaves conflict markers in it.
     assert (project / ".editorconfig").read_text() != "# Template\n"
@@ -114,7 +99,7 @@ def test_switching_serving_off_lists_the_files_to_delete(
     package = next((project / "src").iterdir()).name
 
     update(env, project, "--variables-to-update", '{"serving": false}')
-    result = check(project)
+    result = check_update(project)
 
     # fastapi left pyproject.toml, but the team-owned serving code stayed.
     assert "fastapi" not in (project / "pyproject.toml").read_text()
@@ -139,7 +124,7 @@ def test_unchanged_answers_and_template_need_nothing(
 ) -> None:
     project = create(env, template, tmp_path / "out")
 
-    result = check(project)
+    result = check_update(project)
 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -148,7 +133,7 @@ def test_unchanged_answers_and_template_need_nothing(
 def test_an_unlinked_project_gets_one_line_of_advice(tmp_path: Path) -> None:
     project = bake(tmp_path).path
 
-    result = check(project)
+    result = check_update(project)
 
     assert result.returncode == 2
     assert result.stderr.startswith(

@@ -17,11 +17,10 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from cruft_support import PROJECT, Change, Template, append, create, cruft, git
+from cruft_support import PROJECT, Change, Template, append, check_update, create, cruft, git
 from helpers import TEMPLATE_DIR, bake, clean_env
 
 VENV = Path(sys.executable).parent.parent
-CHECKER = "tools/check_template_update.py"
 
 
 def make(env: dict, project: Path, *targets: str) -> subprocess.CompletedProcess:
@@ -131,9 +130,7 @@ def test_no_answer_switched_means_no_switched_answer_advice(
     )
     cruft(env, project, "update", "--skip-apply-ask", "--checkout", "team-owned")
 
-    checked = subprocess.run(
-        [sys.executable, CHECKER], cwd=project, env=env, capture_output=True, text=True
-    )
+    checked = check_update(project, env)
 
     assert checked.returncode == 0, checked.stderr
     assert "switched" not in checked.stderr
@@ -158,9 +155,7 @@ def update_to_a_migration(
         branch, {"cookiecutter.json": declare_a_migration, f"{PROJECT}/params.yaml": params}
     )
     cruft(env, project, "update", "--skip-apply-ask", "--checkout", branch)
-    return subprocess.run(
-        [sys.executable, CHECKER], cwd=project, env=env, capture_output=True, text=True
-    )
+    return check_update(project, env)
 
 
 def test_a_migration_merges_into_team_files_and_keeps_their_edits(
@@ -266,9 +261,7 @@ def test_the_check_runs_on_the_system_python(releases: Template, env: dict, tmp_
     project = create(env, releases, tmp_path / "out", "--checkout", "v1.0.0")
     cruft(env, project, "update", "--skip-apply-ask", "--checkout", "v1.1.0")
 
-    checked = subprocess.run(
-        [str(venv / "bin/python"), CHECKER], cwd=project, env=env, capture_output=True, text=True
-    )
+    checked = check_update(project, env, python=venv / "bin/python")
 
     assert checked.returncode == 0, f"python {system}: {checked.stderr}"
     assert checked.stdout.strip() == "Every template change is in the project."

@@ -14,6 +14,7 @@ release entry names it. The team's edits must all be there afterwards.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from cruft_support import SLUG, Template, copy_working_tree, cruft, git
-from helpers import TEMPLATE_DIR, clean_env
+from helpers import TEMPLATE_DIR, Baked, clean_env
 
 pytestmark = pytest.mark.slow
 
@@ -51,6 +52,16 @@ def test_ratio() -> None:
 SRC_EDIT = "\n\n# The team's note: retrain when the data changes.\n"
 
 
+def empty(path: Path) -> None:
+    """Remove every file of the work tree at ``path`` (``git add --all`` then
+    records the next release's files, deletions included)."""
+    for entry in path.iterdir():
+        if entry.is_dir() and entry.name != ".git":
+            shutil.rmtree(entry)
+        elif entry.is_file():
+            entry.unlink()
+
+
 @pytest.fixture(scope="module")
 def releases(tmp_path_factory: pytest.TempPathFactory) -> Template:
     """The template's releases, oldest first, each tagged; main is the newest."""
@@ -69,17 +80,12 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Template:
             capture_output=True,
             check=True,
         ).stdout
-        for old in path.iterdir():
-            if old.name != ".git":
-                git(path, "rm", "-r", "--quiet", "--cached", old.name)
-                subprocess.run(["rm", "-rf", str(old)], check=True)
+        empty(path)
         subprocess.run(["tar", "-x", "-C", str(path)], input=archive, check=True)
         git(path, "add", "--all")
         git(path, "commit", "--quiet", "-m", f"Release {version}")
         git(path, "tag", f"v{version}")
-    for old in path.iterdir():
-        if old.name != ".git":
-            subprocess.run(["rm", "-rf", str(old)], check=True)
+    empty(path)
     copy_working_tree(path)
     git(path, "add", "--all")
     git(path, "commit", "--quiet", "-m", f"Release {NEWEST}")
@@ -93,40 +99,38 @@ def test_every_release_is_listed_with_its_commit() -> None:
     assert f'"_release": "{NEWEST}"' in (TEMPLATE_DIR / "cookiecutter.json").read_text()
 
 
-def run(project: Path, *command: str, env: dict, timeout: float = 900) -> str:
-    result = subprocess.run(
-        command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout
-    )
-    assert result.returncode == 0, f"{' '.join(command)}: {result.stdout}\n{result.stderr}"
-    return result.stdout + result.stderr
-
-
 @pytest.mark.parametrize("version", [version for version, _ in OLDER])
 def test_a_project_from_an_older_release_updates_and_stays_green(
     releases: Template, version: str, tmp_path: Path
 ) -> None:
-    outer = str(Path(sys.executable).parent)
-    env = clean_env({"TMPDIR": str(tmp_path), "UV_PYTHON_DOWNLOADS": "never"})
-    env["PATH"] = f"{env['PATH']}:{outer}"  # uv and cruft as a user has them
+    # uv and cruft on PATH, as a user has them.
+    extra = {
+        "TMPDIR": str(tmp_path),
+        "UV_PYTHON_DOWNLOADS": "never",
+        "PATH": f"{clean_env()['PATH']}:{Path(sys.executable).parent}",
+    }
+    env = clean_env(extra)
     out = tmp_path / "out"
     out.mkdir()
     cruft(env, out, "create", "--no-input", "--checkout", f"v{version}", str(releases.path))
-    project = out / SLUG
-    git(project, "add", ".cruft.json")
-    git(project, "commit", "--quiet", "-m", "Track the template link")
-    run(project, "make", "setup", env=env)
+    project = Baked(out / SLUG)
+    git(project.path, "add", ".cruft.json")
+    git(project.path, "commit", "--quiet", "-m", "Track the template link")
+    project.run("make", "setup", extra_env=extra, timeout=900)
 
     # The team's work: a parameter, a change in src/, a module and a test of its own.
-    package = next((project / "src").glob("*/__init__.py")).parent
-    params = project / "params.yaml"
+    package = project.path / "src" / project.package
+    params = project.path / "params.yaml"
     params.write_text(re.sub(r"(?m)^(\s+)C: 1\.0$", r"\g<1>C: 0.5", params.read_text(), count=1))
     assert "C: 0.5" in params.read_text()
     with (package / "predict.py").open("a") as handle:
         handle.write(SRC_EDIT)
     (package / "features.py").write_text(FEATURES)
-    (project / "tests" / "test_features.py").write_text(FEATURES_TEST.format(package=package.name))
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", "The team's work")
+    (project.path / "tests" / "test_features.py").write_text(
+        FEATURES_TEST.format(package=package.name)
+    )
+    git(project.path, "add", "--all")
+    git(project.path, "commit", "--quiet", "-m", "The team's work")
 
     # The update, as docs/updating.md gives it for a release before 1.0.0.
     commands = [
@@ -136,12 +140,10 @@ def test_a_project_from_an_older_release_updates_and_stays_green(
         "make setup",
     ]
     assert "\n".join(commands) in UPDATING
-    git(project, "switch", "--quiet", "-c", "template-update")
-    updated = run(project, *commands[1].split(), env=env)
-    assert "Good work" in updated
-    checked = subprocess.run(
-        commands[2].split(), cwd=project, env=env, capture_output=True, text=True
-    )
+    git(project.path, "switch", "--quiet", "-c", "template-update")
+    updated = project.run(*commands[1].split(), extra_env=extra)
+    assert "Good work" in updated.stdout + updated.stderr
+    checked = project.run(*commands[2].split(), extra_env=extra, check=False)
     report = checked.stdout + checked.stderr
     if version in ("0.1.0", "0.2.0"):
         # The step by hand that 1.0.0's entry names: the model settings moved.
@@ -153,17 +155,17 @@ def test_a_project_from_an_older_release_updates_and_stays_green(
     else:
         assert checked.returncode == 0, report
     assert "migrated: " in report, report
-    run(project, "make", "setup", env=env)
+    project.run("make", "setup", extra_env=extra, timeout=900)
 
     for target in ("repro", "test", "lint", "docs"):
-        run(project, "make", target, env=env, timeout=1200)
+        project.run("make", target, extra_env=extra, timeout=1200)
 
     # Every edit of the team is there.
     assert "C: 0.5" in params.read_text()
     assert (package / "predict.py").read_text().endswith(SRC_EDIT)
     assert (package / "features.py").read_text() == FEATURES
-    assert (project / "tests" / "test_features.py").exists()
-    assert "features" in (project / "site" / "api" / "index.html").read_text()
+    assert (project.path / "tests" / "test_features.py").exists()
+    assert "features" in project.read("site/api/index.html")
 
 
 def resolve_model_settings(text: str) -> str:
