@@ -145,13 +145,9 @@ def assert_one_warning(err: str, model: Path) -> None:
     assert "make repro" in err and "dvc pull" in err
 
 
-def test_predict_warns_when_the_model_is_not_the_one_in_dvc_lock(
-    capsys: pytest.CaptureFixture[str], params_file: Path, trained_params: Params
-) -> None:
-    model = trained_params.paths.model
-    write_lock(params_file, model, STALE_MD5)
+def predict_test_set(params_file: Path, trained_params: Params) -> tuple[int, Path]:
+    """``predict`` on the test set, as a user runs it; its exit code, its output."""
     output = params_file.parent / "predictions.csv"
-
     code = main(
         [
             "predict",
@@ -163,6 +159,15 @@ def test_predict_warns_when_the_model_is_not_the_one_in_dvc_lock(
             str(output),
         ]
     )
+    return code, output
+
+
+def test_predict_warns_when_the_model_is_not_the_one_in_dvc_lock(
+    capsys: pytest.CaptureFixture[str], params_file: Path, trained_params: Params
+) -> None:
+    model = trained_params.paths.model
+    write_lock(params_file, model, STALE_MD5)
+    code, output = predict_test_set(params_file, trained_params)
 
     assert code == 0 and output.is_file()
     assert_one_warning(capsys.readouterr().err, model)
@@ -199,19 +204,7 @@ def test_predict_is_quiet_when_the_model_is_the_one_in_dvc_lock(
 ) -> None:
     model = trained_params.paths.model
     write_lock(params_file, model, md5_of(model))
-    output = params_file.parent / "predictions.csv"
-
-    code = main(
-        [
-            "predict",
-            "--params",
-            str(params_file),
-            "--input",
-            str(trained_params.paths.test),
-            "--output",
-            str(output),
-        ]
-    )
+    code, _ = predict_test_set(params_file, trained_params)
 
     assert code == 0
     assert capsys.readouterr().err == ""
