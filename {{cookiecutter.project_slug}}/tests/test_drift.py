@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import ks_2samp
 
 from {{ cookiecutter.package_name }}.config import (
     Params,
@@ -79,3 +81,55 @@ def test_reports_for_machines_and_for_people(
     markdown = markdown_path.read_text()
     assert "**Drift** in 1 of 30 features" in markdown
     assert markdown.index("| mean_area |") < markdown.index("| mean_radius |")
+
+
+def test_memory_depends_on_the_chunk_size_not_on_the_table(
+    prepared_params: Params, reference: pd.DataFrame, tmp_path: Path
+) -> None:
+    # tracemalloc counts the arrays of numpy and pandas: the check of a table of
+    # 40,000 rows, 500 at a time, must never hold the table at once.
+    large = reference.sample(40_000, replace=True, random_state=0)
+    table = tmp_path / "large.csv"
+    large.to_csv(table, index=False)
+    whole = int(large.memory_usage(index=False).sum())
+    del large
+    params = prepared_params
+    tracemalloc.start()
+    try:
+        report = check_table(
+            params.paths.train, "target", str(table), params.drift, 500
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.rows == 40_000
+    assert peak < whole / 4, f"peak {peak} bytes for a table of {whole} bytes"
+
+
+@pytest.mark.parametrize("chunk_size", [7, 100, 100_000])
+def test_the_statistics_are_scipys_on_the_whole_table(
+    prepared_params: Params, reference: pd.DataFrame, tmp_path: Path, chunk_size: int
+) -> None:
+    # Ties (rounded values), missing values, a shift and values outside the
+    # training range: each chunking gives the figures of ks_2samp on everything.
+    new = reference.sample(700, replace=True, random_state=1).round(1)
+    new["mean_radius"] += 2 * new["mean_radius"].std()
+    new.loc[new.index[::9], "mean_texture"] = np.nan
+    new.loc[new.index[:3], "worst_area"] = reference["worst_area"].max() * 10
+    table = tmp_path / "new.csv"
+    new.to_csv(table, index=False)
+    whole = pd.read_csv(table)
+    params = prepared_params
+    report = check_table(
+        params.paths.train, "target", str(table), params.drift, chunk_size
+    )
+    assert report.rows == len(whole)
+    for feature in report.features:
+        known, present = reference[feature.name].dropna(), whole[feature.name].dropna()
+        expected = ks_2samp(known, present, method="asymp")
+        assert feature.statistic == pytest.approx(expected.statistic, abs=1e-12)
+        assert feature.p_value == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-300)
+        assert feature.missing == pytest.approx(whole[feature.name].isna().mean())
+        outside = (present < known.min()) | (present > known.max())
+        assert feature.out_of_range == pytest.approx(outside.sum() / len(whole))
+    assert "mean_radius" in report.drifted
