@@ -89,7 +89,11 @@ DEPENDENCY_DISTRIBUTIONS = frozenset(
     "shtab six smmap sqltrie sshfs starlette tabulate tensorflow text-unidecode threadpoolctl "
     "tomli tomlkit torch tqdm truststore typer types-networkx types-pyyaml typing-extensions "
     "typing-inspection tzdata tzlocal urllib3 uv uvicorn vine virtualenv voluptuous watchdog "
-    "wcwidth wheel wrapt xgboost yarl zc-lockfile zensical zensical-ui".split()
+    "wcwidth wheel wrapt xgboost yarl zc-lockfile zensical zensical-ui "
+    # pip-audit (the dev extra) and what it brings.
+    "boolean-py cachecontrol cyclonedx-python-lib defusedxml license-expression msgpack "
+    "packageurl-python pip-api pip-audit pip-requirements-parser py-serializable "
+    "sortedcontainers tomli-w".split()
 )
 DEPENDENCY_MODULES = frozenset(
     "_black_version _cffi_backend _distutils_hack _pytest _yaml aiobotocore aiohappyeyeballs "
@@ -115,7 +119,11 @@ DEPENDENCY_MODULES = frozenset(
     "sshfs starlette tabulate tensorflow tests text_unidecode threadpoolctl tomli tomlkit "
     "torch tqdm truststore typer typing_extensions typing_inspection tzdata tzlocal urllib3 "
     "uv uvicorn validate vine virtualenv voluptuous watchdog wcwidth wheel wrapt xgboost yaml "
-    "yaml_env_tag yarl zc zensical zensical_ui".split()
+    "yaml_env_tag yarl zc zensical zensical_ui "
+    # pip-audit (the dev extra) and what it brings.
+    "boolean cachecontrol cyclonedx defusedxml license_expression msgpack packageurl "
+    "packaging_legacy_version pip_api pip_audit pip_requirements_parser py_serializable "
+    "sortedcontainers tomli_w".split()
 )
 
 # Characters that would need quoting in .dvc/config (an INI file), a shell, or
