@@ -13,7 +13,7 @@ import yaml
 
 from helpers import CONTEXT, TEMPLATE_DIR, Baked, bake, clean_env
 
-OWN_CODE = ["hooks", "tests", "benchmarks", "ml_cicd_jinja.py", "jinja_filters.py"]
+OWN_CODE = ["hooks", "tests", "benchmarks", "tools", "ml_cicd_jinja.py", "jinja_filters.py"]
 
 
 def tool(name: str) -> str:
