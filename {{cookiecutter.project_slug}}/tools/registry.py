@@ -15,7 +15,11 @@ a tag ``model#<stage>#N``. ``plan`` decides what the run does and writes it to
   to deliver (an empty ``version``), with a notice that says why;
 * a pushed ``model@vX.Y.Z`` tag: deliver that version to staging, then production;
 * a pushed ``model#<stage>#N`` tag (a promotion or a rollback by hand with
-  ``gto assign``): deliver its version to that stage only, as the person chose.
+  ``gto assign``): deliver its version to that stage only, as the person chose,
+  unless a newer tag of that stage was pushed since (two promotions at once):
+  then only the newest one's run delivers, so that the stage ends with the
+  version ``gto show`` names whichever run starts first;
+* a pushed ``model#<stage>!#N`` tag (a stage unassigned): nothing to deliver.
 
 GTO refuses a registry with two version tags on one commit (``ManyVersions``,
 for every command). A version tag pushed on a commit that an earlier one
@@ -41,8 +45,10 @@ from pathlib import Path
 from typing import Any
 
 from gto import api
-from gto.base import Version
+from gto.base import Assignment, Version
+from gto.constants import Action
 from gto.exceptions import ArtifactNotFound
+from gto.tag import find, parse_name
 from scmrepo.git import Git
 
 from {{ cookiecutter.package_name }}.config import load_params
@@ -129,13 +135,35 @@ def latest_version() -> Version | None:
     return latest
 
 
+def version_in_stage(stage: str) -> str:
+    """The version in ``stage`` as ``gto show`` names it, or "" when none is.
+
+    That is the version of the stage's newest assignment: after a rollback
+    (an older version assigned again) the older one. GTO's
+    ``api.find_versions_in_stage`` orders by version number instead and would
+    name the newer version.
+    """
+    stages = api.show(registry()).get(ARTIFACT, {}).get("stage", {})
+    return str(stages.get(stage) or "")
+
+
+def newest_assignment(stage: str) -> str:
+    """The newest tag that assigns ``stage``, or "" when none does.
+
+    GTO orders a stage's tags by their time, to the second; the counter at the
+    end of the tag (``model#production#3``) breaks a tie.
+    """
+    tags = find(action=Action.ASSIGN, name=ARTIFACT, stage=stage, scm=registry())
+    if not tags:
+        return ""
+    newest = max(tags, key=lambda tag: (tag.tag_time, parse_name(tag.name)["counter"]))
+    return str(newest.name)
+
+
 def champion_commit() -> str:
     """The commit of the version in production, or "" when none is."""
-    try:
-        in_production = api.find_versions_in_stage(registry(), ARTIFACT, "production")
-    except ArtifactNotFound:
-        return ""
-    return in_production[0].commit_hexsha if in_production else ""
+    version = version_in_stage("production")
+    return registered_commit(version) if version else ""
 
 
 def run_url() -> str:
@@ -198,10 +226,21 @@ def plan_tag(ref: str) -> dict[str, str]:
     stage = getattr(event, "stage", None)
     if stage is None:
         return {"version": event.version, "stages": " ".join(STAGES)}
+    if not isinstance(event, Assignment):
+        notice("No deploy", f"{ref} unassigns the stage {stage}: nothing to deliver.")
+        return {"version": ""}
     if stage not in STAGES:
         notice(
             "No deploy",
             f"{ref} assigns the stage {stage}: only {' and '.join(STAGES)} deploy.",
+        )
+        return {"version": ""}
+    newest = newest_assignment(stage)
+    if newest != ref:
+        notice(
+            "Superseded",
+            f"{ref} is not delivered: {newest}, pushed after it, assigns {stage}"
+            f" to {version_in_stage(stage)}, and its run delivers that.",
         )
         return {"version": ""}
     # A person chose this version for this stage (a promotion or a rollback):
