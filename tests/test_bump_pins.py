@@ -15,6 +15,7 @@ import yaml
 import bump_pins
 from helpers import TEMPLATE_DIR
 from servers import JSONServer
+from standins.create_pull_request import token_permissions
 from standins.github_api import GitHubAPI, Release
 from standins.package_index import PackageIndex
 from test_workflows import PINS
@@ -221,3 +222,47 @@ def test_the_workflow_runs_the_tested_tool_and_proposes_one_pull_request() -> No
     assert "gh workflow run template-ci.yml --ref bump-pins" in runs
     uses = {s["uses"].split("@")[0]: s for s in job["steps"] if "uses" in s}
     assert uses["peter-evans/create-pull-request"]["with"]["branch"] == "bump-pins"
+
+
+# --- the stand-ins' rules ------------------------------------------------------
+
+
+def test_github_api_latest_release_skips_pre_releases_and_drafts_and_404s_without() -> None:
+    api = github()
+    assert api("GET", "/repos/actions/checkout/releases/latest", None)[1]["tag_name"] == "v2.0.0"
+    status, body = api("GET", "/repos/superfly/flyctl-actions/releases/latest", None)
+    assert (status, body["message"], body["status"]) == (404, "Not Found", "404")
+    # An annotated tag's ref names its tag object; the tag object names the commit.
+    status, ref = api("GET", "/repos/actions/checkout/git/ref/tags/v2.0.0", None)
+    assert ref["object"]["type"] == "tag" and ref["object"]["sha"] != SHA["b"]
+    status, tag = api("GET", f"/repos/actions/checkout/git/tags/{ref['object']['sha']}", None)
+    assert tag["object"] == {"type": "commit", "sha": SHA["b"]}
+    assert api("GET", "/repos/actions/checkout/git/ref/tags/v9.9.9", None)[0] == 404
+
+
+def test_package_index_answers_projects_by_normalized_name_and_404s_others() -> None:
+    found = index()
+    status, body = found("GET", "/pypi/Black/json", None)
+    assert status == 200 and body["releases"]["2.1.0"][0]["yanked"] is True
+    assert found("GET", "/pypi/nothing-here/json", None) == (404, {"message": "Not Found"})
+
+
+@pytest.mark.parametrize(
+    ("workflow", "expected"),
+    [
+        # A job's permissions replace the workflow's; a scope not listed is none.
+        (
+            {
+                "permissions": {"contents": "write"},
+                "jobs": {"j": {"permissions": {"issues": "write"}}},
+            },
+            {"issues": "write"},
+        ),
+        ({"permissions": {"contents": "write"}, "jobs": {"j": {}}}, {"contents": "write"}),
+        # Neither: the repository's default (read, since 2023).
+        ({"jobs": {"j": {}}}, {"contents": "read", "packages": "read"}),
+        ({"permissions": {}, "jobs": {"j": {}}}, {}),
+    ],
+)
+def test_the_workflow_token_has_the_jobs_permissions(workflow: dict, expected: dict) -> None:
+    assert token_permissions(workflow, "j") == expected
