@@ -77,8 +77,9 @@ def test_batch_scores_like_predict_and_names_the_model(trained: Baked, tmp_path:
     assert got_header == ["row", "prediction", "probability", "model_version", "scored_at"]
     assert [row[0] for row in got] == [str(i) for i in range(300)]
     assert [row[1:3] for row in got] == expected
-    model_md5 = hashlib.md5((trained.path / "models/model.joblib").read_bytes()).hexdigest()
-    assert {row[3] for row in got} == {model_md5}
+    # The model's identity, as /health and the model card name it.
+    sha256 = hashlib.sha256((trained.path / "models/model.joblib").read_bytes()).hexdigest()
+    assert {row[3] for row in got} == {sha256[:12]}
     assert len({row[4] for row in got}) == 1 and got[0][4].endswith("+00:00")
 
 

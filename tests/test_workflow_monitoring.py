@@ -12,6 +12,7 @@ with a notice that names the missing setting.
 from __future__ import annotations
 
 import csv
+import hashlib
 import statistics
 from pathlib import Path
 
@@ -87,12 +88,9 @@ def test_batch_scores_and_drift_opens_one_issue_then_retrains_when_allowed(
         with (artifact / "predictions.csv").open(newline="") as stream:
             header, *rows = list(csv.reader(stream))
         assert header == ["row", "prediction", "probability", "model_version", "scored_at"]
-        model_md5 = [
-            line.split()[-1]
-            for line in project.read("dvc.lock").split("path: models/model.joblib")[1].splitlines()
-            if "md5:" in line
-        ][0]
-        assert {row[3] for row in rows} == {model_md5}
+        # The model's identity: the start of its SHA-256, as /health names it.
+        model = hashlib.sha256((project.path / "models/model.joblib").read_bytes()).hexdigest()
+        assert {row[3] for row in rows} == {model[:12]}
         assert (artifact / "predictions.csv.dvc").is_file()
         assert len(set(s3.keys(BUCKET)) - before) == 1, "the predictions were pushed"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,9 +16,6 @@ from {{ cookiecutter.package_name }}.batch import (
 )
 from {{ cookiecutter.package_name }}.config import (
     Params,
-)
-from {{ cookiecutter.package_name }}.integrity import (
-    file_md5,
 )
 from {{ cookiecutter.package_name }}.predict import (
     load_model,
@@ -50,7 +48,9 @@ def test_scores_in_chunks_like_predict(
     assert scored["probability"].tolist() == pytest.approx(
         expected["probability"].tolist()
     )
-    assert set(scored["model_version"]) == {file_md5(trained_params.paths.model)}
+    # The model's identity, as /health and the model card name it.
+    sha256 = hashlib.sha256(trained_params.paths.model.read_bytes()).hexdigest()
+    assert set(scored["model_version"]) == {sha256[:12]} == {result.model_version}
     assert scored["scored_at"].nunique() == 1
 
 

@@ -7,6 +7,7 @@ fraction of a second. CI runs the real fetch in the train workflow.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import joblib
@@ -30,11 +31,17 @@ from {{ cookiecutter.package_name }}.config import (
 from {{ cookiecutter.package_name }}.data import (
     load_prepared,
 )
+from {{ cookiecutter.package_name }}.integrity import (
+    ModelIdentity,
+    Registration,
+)
 from {{ cookiecutter.package_name }}.predict import (
     load_model,
 )
 
 RECORDED = "0123456789abcdef0123456789abcdef"
+# The champion's identity: its SHA-256, its registry version and stage.
+CHAMPION = ModelIdentity("c" * 64, Registration("v0.0.1", ("production",)))
 
 
 def use_champion(
@@ -44,10 +51,10 @@ def use_champion(
 ) -> None:
     """Make ``model`` the champion (None: recorded, but DVC cannot fetch it)."""
 
-    def load(path: Path, revision: str) -> Pipeline:
+    def load(path: Path, revision: str) -> tuple[Pipeline, ModelIdentity]:
         if model is None:
             raise DvcException("missing cache files")
-        return model
+        return model, CHAMPION
 
     monkeypatch.setattr(compare_module, "champion_hash", lambda path, rev: recorded)
     monkeypatch.setattr(compare_module, "load_champion", load)
@@ -87,7 +94,10 @@ def test_a_champion_out_of_reach_passes_and_says_what_to_set_up(
     code, out, err = run_compare(capsys, params_file)
 
     assert (code, err) == (0, "")
-    assert f"not compared: the champion (md5 {RECORDED[:12]}" in out
+    assert (
+        f"not compared: the champion recorded at HEAD (dvc.lock md5 {RECORDED[:12]})"
+        in out
+    )
     assert "docs/remotes.md" in out
 
 
@@ -102,7 +112,13 @@ def test_the_same_model_is_as_good_as_the_champion(
     code, out, err = run_compare(capsys, params_file)
 
     assert (code, err) == (0, "")
+    # Both models by their identity, the champion's registry version beside it.
+    new = hashlib.sha256(trained_params.paths.model.read_bytes()).hexdigest()[:12]
     assert "the new model is as good as the champion" in out
+    assert (
+        f"; new model {new}, champion cccccccccccc (model@v0.0.1, production)"
+        " recorded at HEAD" in out
+    )
     rows = [line.split() for line in out.splitlines()[1:4]]
     assert [row[0] for row in rows] == ["accuracy", "f1", "roc_auc"]
     assert all(row[1] == row[2] and row[-1] == "ok" for row in rows)
@@ -126,6 +142,7 @@ def test_a_worse_model_fails_naming_the_metric_and_its_tolerance(
 
     assert code == 1
     assert "the new model is worse than the champion" in out
+    assert "champion cccccccccccc (model@v0.0.1, production)" in out
     assert "WORSE" in out
     assert "roc_auc 0.5000 is below the champion's" in err
     assert "(tolerances.roc_auc in params.yaml)" in err

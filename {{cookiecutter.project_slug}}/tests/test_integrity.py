@@ -1,19 +1,23 @@
-"""A damaged or stale model is caught loudly, never used.
+"""One identity per model, and a damaged or stale model caught loudly, never used.
 
-A model file can be truncated in the DVC cache or on the remote, or be another
-model than the one the metrics describe. Loading such a file is a one-line
-error that says how to get a good copy, and the quality gate compares the
-model's hash with the one ``dvc.lock`` recorded for the metrics.
+A model is named by the start of its file's SHA-256, with its registry version
+and stages beside it when the commit registers it. A model file can be
+truncated in the DVC cache or on the remote, or be another model than the one
+the metrics describe. Loading such a file is a one-line error that says how to
+get a good copy, and the quality gate compares the model's hash with the one
+``dvc.lock`` recorded for the metrics.
 """
 
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from gto import api
 
 from {{ cookiecutter.package_name }}.cli import (
     main,
@@ -23,6 +27,12 @@ from {{ cookiecutter.package_name }}.config import (
 )
 from {{ cookiecutter.package_name }}.errors import (
     ModelLoadError,
+)
+from {{ cookiecutter.package_name }}.integrity import (
+    model_identity,
+)
+from {{ cookiecutter.package_name }}.report import (
+    model_card,
 )
 from {{ cookiecutter.package_name }}.predict import (
     load_model,
@@ -208,3 +218,82 @@ def test_predict_is_quiet_when_the_model_is_the_one_in_dvc_lock(
 
     assert code == 0
     assert capsys.readouterr().err == ""
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_model_is_named_by_the_start_of_its_sha256(trained_params: Params) -> None:
+    model = trained_params.paths.model
+    identity = model_identity(model)
+
+    assert identity.sha256 == sha256_of(model)
+    assert identity.id == sha256_of(model)[:12] == str(identity)
+    assert identity.registration is None
+
+
+def register_in_production(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commit ``root`` (a new git repository) and register it as model@v0.0.1,
+    in production, as `gto register` and `gto assign` do."""
+    for key in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{key}_NAME", "Dev")
+        monkeypatch.setenv(f"GIT_{key}_EMAIL", "dev@example.com")
+    for command in (["init", "-q"], ["add", "dvc.lock"], ["commit", "-q", "-m", "m"]):
+        subprocess.run(["git", "-C", str(root), *command], check=True)
+    api.register(str(root), "model", "HEAD")
+    api.assign(str(root), "model", "production", version="v0.0.1")
+
+
+def test_a_registered_model_shows_its_version_and_stage(
+    params_file: Path, trained_params: Params, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = trained_params.paths.model
+    lock = write_lock(params_file, model, md5_of(model))
+    register_in_production(params_file.parent, monkeypatch)
+
+    identity = model_identity(model, lock)
+
+    assert str(identity) == f"{sha256_of(model)[:12]} (model@v0.0.1, production)"
+
+
+def test_a_model_trained_after_the_registered_commit_shows_its_name_only(
+    params_file: Path, trained_params: Params, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = trained_params.paths.model
+    lock = write_lock(params_file, model, md5_of(model))
+    register_in_production(params_file.parent, monkeypatch)
+    model.write_bytes(model.read_bytes() + b"retrained")
+    write_lock(params_file, model, md5_of(model))  # as dvc repro records it
+
+    assert str(model_identity(model, lock)) == sha256_of(model)[:12]
+
+
+def test_the_card_and_the_batch_output_name_the_model_alike(
+    capsys: pytest.CaptureFixture[str],
+    params_file: Path,
+    evaluated_params: Params,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = evaluated_params.paths.model
+    write_lock(params_file, model, md5_of(model))
+    register_in_production(params_file.parent, monkeypatch)
+    table = params_file.parent / "features.csv"
+    test_set = pd.read_csv(evaluated_params.paths.test)
+    test_set.drop(columns=[evaluated_params.data.target]).to_csv(table, index=False)
+    output = params_file.parent / "scored.csv"
+
+    args = [
+        "--params",
+        str(params_file),
+        "--input",
+        str(table),
+        "--output",
+        str(output),
+    ]
+    assert main(["batch", *args]) == 0
+
+    name = sha256_of(model)[:12]
+    assert f"`{name} (model@v0.0.1, production)`" in model_card(params_file)
+    assert set(pd.read_csv(output)["model_version"]) == {name}
+    assert f"model {name}" in capsys.readouterr().out

@@ -8,7 +8,9 @@ The output CSV has one row per input row, in the same order:
 
 * ``row``: the input row's number, counted from 0;
 * ``prediction`` and ``probability``: as the ``predict`` command gives them;
-* ``model_version``: the model file's MD5, the hash ``dvc.lock`` records for it;
+* ``model_version``: the model's identity (``integrity.py``), the first
+  characters of its file's SHA-256, as ``/health``, ``/predict`` and the model
+  card name it, so that predictions join by model;
 * ``scored_at``: when the scoring started (UTC, ISO 8601).
 
 The input must hold exactly the model's feature columns, in any order: a
@@ -32,7 +34,7 @@ from sklearn.pipeline import Pipeline
 
 from .data import URL_PREFIXES, normalise_columns
 from .errors import DataError
-from .integrity import file_md5, warn_if_not_recorded
+from .integrity import ModelIdentity, model_identity, warn_if_not_recorded
 from .predict import feature_names, load_model, predict
 
 OUTPUT_COLUMNS = ("row", "prediction", "probability", "model_version", "scored_at")
@@ -49,8 +51,13 @@ class BatchResult:
     output: Path
     rows: int
     chunks: int
-    model_version: str
+    model: ModelIdentity
     scored_at: str
+
+    @property
+    def model_version(self) -> str:
+        """The ``model_version`` of every output row: the model's identity."""
+        return self.model.id
 
 
 def check_columns(columns: list[str], features: list[str], source: str) -> None:
@@ -148,17 +155,17 @@ def score_table(
     an error the output is left as it was. Warns on stderr when the model is
     not the one ``lock`` (a ``dvc.lock``) recorded.
     """
-    model = load_model(model_path)
+    pipeline = load_model(model_path)
     if lock is not None:
         warn_if_not_recorded(model_path, lock)
-    model_version = file_md5(model_path)
+    model = model_identity(model_path, lock)
     scored_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.partial")
     rows = chunks = 0
     try:
-        for chunk in read_chunks(source, feature_names(model), chunk_size):
-            scored = score_chunk(model, chunk, model_version, scored_at)
+        for chunk in read_chunks(source, feature_names(pipeline), chunk_size):
+            scored = score_chunk(pipeline, chunk, model.id, scored_at)
             scored.to_csv(
                 partial, mode="a" if chunks else "w", header=not chunks, index=False
             )
@@ -167,4 +174,4 @@ def score_table(
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
-    return BatchResult(output, rows, chunks, model_version, scored_at)
+    return BatchResult(output, rows, chunks, model, scored_at)

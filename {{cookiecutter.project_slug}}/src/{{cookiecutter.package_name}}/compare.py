@@ -15,15 +15,19 @@ that metric's tolerance (``tolerances`` in params.yaml). The outcomes:
 * champion unavailable: the revision records a model that neither the DVC
   cache nor a reachable remote holds - passes, and says what to set up;
 * compared: fails when any metric is lower by more than its tolerance.
+
+Both models are named by their identity (``integrity.py``), the champion with
+its registry version and stages when its commit is a registered version.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dvc.api
-import joblib
 import pandas as pd
 from dvc.exceptions import DvcException
 from sklearn.pipeline import Pipeline
@@ -31,7 +35,14 @@ from sklearn.pipeline import Pipeline
 from .config import MetricLimits, Params
 from .data import load_prepared
 from .evaluate import compute_metrics
-from .integrity import LOCK_FILE, md5_in_lock
+from .integrity import (
+    LOCK_FILE,
+    ModelIdentity,
+    file_sha256,
+    md5_in_lock,
+    model_identity,
+    registration_at,
+)
 from .predict import load_model, predict
 
 
@@ -96,15 +107,22 @@ def champion_hash(model_path: Path, revision: str) -> str | None:
     return md5_in_lock(text, Path.cwd(), model_path)
 
 
-def load_champion(model_path: Path, revision: str) -> Pipeline:
-    """The model file as of ``revision``, from the DVC cache or the remote.
+def load_champion(model_path: Path, revision: str) -> tuple[Pipeline, ModelIdentity]:
+    """The model file as of ``revision``, from the DVC cache or the remote, and
+    its identity.
 
-    Raises ``DvcException`` when neither has it. Load only models that your own
-    pipeline produced: joblib files can run code when loaded.
+    The file is copied into a temporary folder and loaded with ``load_model``'s
+    checks. Raises ``DvcException`` when neither the cache nor the remote has
+    it. Load only models that your own pipeline produced: joblib files can run
+    code when loaded.
     """
-    with dvc.api.open(str(model_path), rev=revision, mode="rb") as stream:
-        model: Pipeline = joblib.load(stream)
-    return model
+    with tempfile.TemporaryDirectory() as scratch:
+        local = Path(scratch) / model_path.name
+        with dvc.api.open(str(model_path), rev=revision, mode="rb") as stream:
+            with local.open("wb") as copy:
+                shutil.copyfileobj(stream, copy)
+        identity = ModelIdentity(file_sha256(local), registration_at(Path(), revision))
+        return load_model(local), identity
 
 
 def score(
@@ -134,21 +152,24 @@ def compare(params: Params, revision: str) -> Comparison:
             f"no champion: {revision} records no model yet, so this one is the first",
         )
     try:
-        champion_model = load_champion(model_path, revision)
+        champion_model, champion = load_champion(model_path, revision)
     except DvcException as error:
         return Comparison(
-            f"not compared: the champion (md5 {recorded[:12]}, recorded at"
-            f" {revision}) is neither in the DVC cache nor on a reachable remote"
+            f"not compared: the champion recorded at {revision} (dvc.lock md5"
+            f" {recorded[:12]}) is neither in the DVC cache nor on a reachable remote"
             f" ({type(error).__name__}); set up the DVC remote (docs/remotes.md)"
             " or run `dvc pull` at that revision",
         )
     features, actual = load_prepared(params.paths.test, params.data.target)
-    challenger = score(load_model(model_path), features, actual)
-    champion = score(champion_model, features, actual)
-    metrics = compare_metrics(champion, challenger, params.tolerances)
+    challenger = model_identity(model_path)
+    metrics = compare_metrics(
+        score(champion_model, features, actual),
+        score(load_model(model_path), features, actual),
+        params.tolerances,
+    )
     verdict = "as good as" if all(m.ok for m in metrics) else "worse than"
     message = (
-        f"the new model is {verdict} the champion (md5 {recorded[:12]}, recorded"
-        f" at {revision}) on {params.paths.test}"
+        f"the new model is {verdict} the champion on {params.paths.test}; new model"
+        f" {challenger}, champion {champion} recorded at {revision}"
     )
     return Comparison(message, metrics)

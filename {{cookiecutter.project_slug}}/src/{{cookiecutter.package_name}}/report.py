@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from .config import DEFAULT_PARAMS_FILE, Params, load_params
+from .integrity import MODEL_ID_LENGTH, ModelIdentity, head_registration, lock_beside
 from .metrics import meets_minimum, read_metrics
 
 # Shown instead of the model card while the pipeline has not run in this checkout.
@@ -28,8 +29,6 @@ NOT_TRAINED = """!!! note "No trained model in this checkout"
     The model card is filled in from the pipeline's outputs, and there are none
     yet. Run `make repro` to train the model (or `dvc pull` to download it), then
     build the documentation again."""
-# Characters of the model file's SHA-256 that name the model version.
-VERSION_LENGTH = 12
 
 
 def image(alt: str, png: bytes) -> str:
@@ -44,11 +43,16 @@ def read_training_record(path: Path) -> dict[str, Any]:
     return record
 
 
-def model_facts(params: Params) -> str:
-    """Version, training date and data of the model, as a Markdown list."""
+def model_facts(params: Params, lock: Path) -> str:
+    """Version, training date and data of the model, as a Markdown list.
+
+    The version is the model's identity (``integrity.py``), with its registry
+    version and stages when the last commit registers the model ``lock`` records.
+    """
     training = read_training_record(params.paths.training)
     test_rows = len(pd.read_csv(params.paths.confusion_matrix))  # one row per sample
-    version = training["model_sha256"][:VERSION_LENGTH]
+    registration = head_registration(lock, params.paths.model)
+    version = ModelIdentity(training["model_sha256"], registration)
     trained_at = training["trained_at"].replace("T", " ").replace("+00:00", " UTC")
     hyperparameters = ", ".join(
         f"{name}={value}" for name, value in params.model.hyperparameters().items()
@@ -56,8 +60,10 @@ def model_facts(params: Params) -> str:
     return "\n".join(
         [
             f"- **Estimator**: `{params.model.type}` ({hyperparameters})",
-            f"- **Version**: `{version}`, the first {VERSION_LENGTH} characters of"
-            f" the SHA-256 of `{params.paths.model}`",
+            f"- **Version**: `{version}`: the first {MODEL_ID_LENGTH} characters of"
+            f" the SHA-256 of `{params.paths.model}` (the model's name in `/health`,"
+            " batch output and `compare`), with its registry version and stages"
+            " once registered",
             f"- **Trained**: {trained_at}",
             f"- **Data**: `{training['data_source']}`, {training['train_rows']}"
             f" training rows and {test_rows} test rows, {training['features']}"
@@ -98,7 +104,7 @@ def model_card(params_file: str | Path = DEFAULT_PARAMS_FILE) -> str:
         return NOT_TRAINED
     return "\n\n".join(
         [
-            model_facts(params),
+            model_facts(params, lock_beside(params_file)),
             "### Metrics on the test set",
             metrics_table(params),
             f"The minimums are `thresholds` in `{params_file}`.",
