@@ -5,7 +5,9 @@
 
 With ``--model-sha256`` the app must serve that model (the version that was
 promoted, not the one before it); with ``--request`` it must answer that
-``POST /predict`` body with one prediction per instance, from that model.
+``POST /predict`` body with one prediction per instance, from that model. The
+model is named as everywhere else (the model card, ``/health``, batch output,
+``compare``): the first characters of its SHA-256.
 Each option defaults to a variable, so that every CI platform runs the same
 command: $SMOKE_TEST_TIMEOUT (else 120 seconds), $SMOKE_TEST_MODEL_SHA256 and
 $SMOKE_TEST_REQUEST (else no such check).
@@ -34,6 +36,9 @@ from typing import Any
 
 # A private service answers these until a person changes who may call it.
 REFUSED = (401, 403)
+# Characters of the SHA-256 that name a model: the package's
+# integrity.MODEL_ID_LENGTH (this script runs without the package installed).
+MODEL_ID_LENGTH = 12
 
 
 class Refused(Exception):
@@ -79,10 +84,12 @@ def check(url: str, sha256: str = "", request: Any = None) -> str | None:
         request["instances"]
     ):
         return f"{base}/predict answered {answer}"
-    # The model version is the first characters of the model's SHA-256.
+    # /predict names the model by the first characters of its SHA-256.
     version = str(answer.get("model_version") or "")
     if sha256 and not (version and sha256.startswith(version)):
-        return f"{base}/predict answered with model {version or '(none)'}, not {sha256}"
+        answered = version or "(none)"
+        expected = sha256[:MODEL_ID_LENGTH]
+        return f"{base}/predict answered with model {answered}, not {expected}"
     return None
 
 
@@ -135,9 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             fail(f"{refused}: the app refuses calls without credentials.{hint}")
             return 1
         if problem is None:
-            served = (
-                f", serving model {args.model_sha256[:12]}" if args.model_sha256 else ""
-            )
+            model = args.model_sha256[:MODEL_ID_LENGTH]
+            served = f", serving model {model}" if model else ""
             answered = ", and /predict answered" if request else ""
             health = f"{args.url.rstrip('/')}/health"
             print(f"Smoke test passed: {health} is ok{served}{answered}.")
