@@ -1,4 +1,5 @@
-"""The template's Jinja filters (``tojson`` as typed, ``remote_type``), and answers kept as data.
+"""The template's Jinja filters (``tojson`` as typed, ``remote_type``), answers kept as data,
+the template's options for its hooks, and a failed hook without cookiecutter's traceback.
 
 ``ml_cicd_jinja.Extensions`` (cookiecutter.json's ``_extensions``) reads this
 file afresh on every render and calls :func:`install`, so each render gets the
@@ -9,6 +10,7 @@ process. Change the filters here, never in ml_cicd_jinja.py.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -45,11 +47,18 @@ JINJA_CODE = re.compile(r"\{[{%#]")
 ANSWER_IN_A_NAME = re.compile(r"\{\{\s*cookiecutter\.\w+\s*\}\}")
 
 
+def template_options(root: Path) -> dict[str, Any]:
+    """cookiecutter.json as the template holds it: choice lists, and the
+    defaults that derive one answer from others (``{{ cookiecutter.x }}``)."""
+    options: dict[str, Any] = json.loads((root / "cookiecutter.json").read_text("utf-8"))
+    return options
+
+
 def template_sources(root: Path) -> frozenset[str]:
     """The strings the template itself gives Jinja: cookiecutter.json's values
     (defaults, derived names, labels) and the hook scripts."""
     found: set[str] = set()
-    pending: list[Any] = [json.loads((root / "cookiecutter.json").read_text("utf-8"))]
+    pending: list[Any] = [template_options(root)]
     while pending:
         value = pending.pop()
         if isinstance(value, str):
@@ -89,9 +98,44 @@ def keep_answers_as_data(environment: Environment, root: Path) -> None:
     environment.from_string = answers_as_data  # type: ignore[method-assign]
 
 
+def without_hook_traceback(record: logging.LogRecord) -> bool:
+    """Keep a failed hook's log record without cookiecutter's own traceback.
+
+    A logging filter (the standard library's ``Logger.addFilter``) on
+    cookiecutter's ``cookiecutter.hooks`` logger. cookiecutter 2.7.1 logs a
+    failed hook with ``logger.exception`` (hooks.py: run_hook_from_repo_dir):
+    eleven lines of its own call stack ending in ``FailedHookException``, after
+    the hook has said what was wrong, and its command line then prints the
+    exception's message again. The refused pre-generation hook's record goes
+    whole (the hook's ERROR lines and the command that asks again say it all);
+    any other failed hook keeps its line, without the stack.
+    """
+    failure = record.exc_info[1] if record.exc_info else None
+    if type(failure).__name__ != "FailedHookException":
+        return True
+    record.exc_info, record.exc_text = None, None
+    return record.args != ("pre_gen_project",)
+
+
+def quiet_hook_failures() -> None:
+    """Filter cookiecutter's hook log with :func:`without_hook_traceback`, once a process."""
+    logger = logging.getLogger("cookiecutter.hooks")
+    if not any(
+        getattr(known, "__name__", "") == without_hook_traceback.__name__
+        for known in logger.filters
+    ):
+        logger.addFilter(without_hook_traceback)
+
+
 def install(environment: Environment) -> None:
-    """Add this module's filters to ``environment`` (``tojson`` replaced), and
-    keep answers as data (:func:`keep_answers_as_data`)."""
+    """Add this module's filters to ``environment`` (``tojson`` replaced), keep
+    answers as data (:func:`keep_answers_as_data`), give the hooks the
+    template's options (``template_options``: cookiecutter.json, so that they
+    restate none of it) and quiet cookiecutter's traceback of a failed hook."""
+    root = Path(__file__).parent
     environment.filters["tojson"] = json_as_typed
     environment.filters["remote_type"] = remote_type
-    keep_answers_as_data(environment, Path(__file__).parent)
+    # [key, value] pairs in the file's order: tojson sorts a mapping's keys.
+    environment.globals["template_options"] = list(template_options(root).items())
+    keep_answers_as_data(environment, root)
+    quiet_hook_failures()

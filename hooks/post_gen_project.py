@@ -22,6 +22,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+# cookiecutter.json as the template holds it (jinja_filters.install passes it as
+# [key, value] pairs in the file's order): the choices are read, never restated.
+TEMPLATE_OPTIONS: dict = dict(json.loads(r"""{{ template_options | tojson }}"""))
+# The deploy targets that deploy somewhere: every choice but "none".
+DEPLOYING = tuple(target for target in TEMPLATE_OPTIONS["deploy_target"] if target != "none")
+
 # File or directory (relative to the project root; ``{package_name}`` is filled in)
 # -> the answers under which it is kept. Everything not listed is always kept.
 # This table is the only place where a feature decides whether a whole file exists.
@@ -35,7 +41,7 @@ KEEP_ONLY_WHEN: dict[str, dict[str, tuple]] = {
     ".dockerignore": {"serving": (True,)},
     "docs/serving.md": {"serving": (True,)},
     "fly.toml": {"deploy_target": ("fly",)},
-    ".github/actions/deploy": {"deploy_target": ("fly", "cloud-run", "azure-container-apps")},
+    ".github/actions/deploy": {"deploy_target": DEPLOYING},
     ".github/actions/image": {"serving": (True,)},
     ".github": {"ci_platform": ("github",)},
     "azure-pipelines.yml": {"ci_platform": ("azure-pipelines",)},

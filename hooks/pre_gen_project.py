@@ -4,7 +4,8 @@ Cookiecutter renders this file with Jinja, then runs it inside the new project
 directory. The answers arrive as one JSON document (``tojson``), so quotes,
 backslashes or code in an answer stay data. On a bad answer the hook prints
 ``ERROR: <field>: <rule> (got <value>)`` and exits 1; cookiecutter then removes
-the directory it created, so nothing is left behind.
+the directory it created, so nothing is left behind, and the hook ends with the
+command that asks again, every other answer kept as its default.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import json
 import keyword
 import posixpath
 import re
-import subprocess
+import shlex
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -130,7 +132,12 @@ DEPENDENCY_MODULES = frozenset(
 # the Markdown code spans the docs show the URL in.
 URL_FORBIDDEN = re.compile(r"[\s\"'`#,;\\]")
 URL_FORBIDDEN_RULE = "must not contain spaces, quotes, backticks, '#', ',', ';' or '\\'"
-CI_PLATFORMS = ("github", "azure-pipelines")
+# cookiecutter.json as the template holds it (jinja_filters.install passes it):
+# the choices of each question, and which defaults derive from which answers.
+# [key, value] pairs in the file's order.
+TEMPLATE_OPTIONS: dict = dict(json.loads(r"""{{ template_options | tojson }}"""))
+# An answer a default is made of, as project_slug's names cookiecutter.project_name.
+REFERENCE = re.compile(r"\bcookiecutter\.(\w+)")
 
 
 class AnswerError(ValueError):
@@ -138,6 +145,7 @@ class AnswerError(ValueError):
 
     def __init__(self, field: str, rule: str, value: object) -> None:
         super().__init__(f"{field}: {rule} (got {value!r})")
+        self.field = field
 
 
 def check(condition: bool, field: str, rule: str, value: object) -> None:
@@ -167,17 +175,37 @@ def check_length(answers: dict, field: str) -> None:
     check(len(value) <= limit, field, f"must be at most {limit} characters", value)
 
 
-def validate_no_template_code(answers: dict) -> None:
-    """No answer holds Jinja code: answers are data, never run."""
-    for field, value in answers.items():
-        if not field.startswith("_") and isinstance(value, str):
-            check(
-                not TEMPLATE_CODE.search(value),
-                field,
-                "must not contain '{' followed by '{', '%' or '#' (Jinja's delimiters:"
-                " it would be read as template code, not as text)",
-                value,
-            )
+def template_code_errors(answers: dict) -> list[AnswerError]:
+    """One error per answer that holds Jinja code: answers are data, never run."""
+    return [
+        AnswerError(
+            field,
+            "must not contain '{' followed by '{', '%' or '#' (Jinja's delimiters:"
+            " it would be read as template code, not as text)",
+            value,
+        )
+        for field, value in answers.items()
+        if not field.startswith("_") and isinstance(value, str) and TEMPLATE_CODE.search(value)
+    ]
+
+
+def questions() -> list[str]:
+    """The questions the bake asks, in cookiecutter.json's order."""
+    return [key for key in TEMPLATE_OPTIONS if not key.startswith("_")]
+
+
+def validate_choices(answers: dict) -> None:
+    """Each answer to a choice question is one of its choices in cookiecutter.json.
+
+    cookiecutter refuses a value outside them before the hooks run (a
+    ``key=value`` on its command line, cruft's stored answers); this covers
+    a context built by other means.
+    """
+    for field in questions():
+        choices = TEMPLATE_OPTIONS[field]
+        if isinstance(choices, list):
+            value = answers[field]
+            check(value in choices, field, f"must be one of {', '.join(choices)}", value)
 
 
 def validate_text(answers: dict) -> None:
@@ -269,13 +297,6 @@ def validate_github_owner(answers: dict) -> None:
     )
 
 
-def validate_python(answers: dict) -> None:
-    """The oldest supported Python: one of cookiecutter.json's _python_versions."""
-    version = answers["python_version"]
-    supported = answers["_python_versions"]
-    check(version in supported, "python_version", f"must be one of {', '.join(supported)}", version)
-
-
 def leads_out_of_project(path: str, slug: str, root: Path) -> bool:
     """True for a local remote path that ends outside the project directory.
 
@@ -329,7 +350,8 @@ def validate_remote(answers: dict) -> None:
     """The DVC remote URL must match the remote type; the read-only URL is optional."""
     remotes = answers["_dvc_remotes"]
     remote = answers["dvc_remote"]
-    check(remote in remotes, "dvc_remote", f"must be one of {', '.join(remotes)}", remote)
+    if remote not in remotes:
+        return  # not a choice: validate_choices says so
     url = answers["dvc_remote_url"]
     check_url_characters(answers, "dvc_remote_url")
     check(
@@ -360,14 +382,8 @@ def validate_remote(answers: dict) -> None:
 
 
 def validate_ci_platform(answers: dict) -> None:
-    """Where the project's CI/CD runs (whole files differ: .github/ or azure-pipelines/)."""
+    """Azure Pipelines deploys to the targets cookiecutter.json's _deploy_targets allow it."""
     platform = answers["ci_platform"]
-    check(
-        platform in CI_PLATFORMS,
-        "ci_platform",
-        f"must be one of {', '.join(CI_PLATFORMS)}",
-        platform,
-    )
     targets = answers["_deploy_targets"]
     target = answers["deploy_target"]
     on_azure = [name for name, facts in targets.items() if facts["azure_pipelines"]]
@@ -386,19 +402,17 @@ def validate_serving(answers: dict) -> None:
     serving = answers["serving"]
     check(isinstance(serving, bool), "serving", "must be true or false", serving)
     target = answers["deploy_target"]
-    targets = answers["_deploy_targets"]
-    check(target in targets, "deploy_target", f"must be one of {', '.join(targets)}", target)
     check(
         serving or target == "none", "deploy_target", "must be none when serving is false", target
     )
 
 
 VALIDATORS: tuple[Callable[[dict], None], ...] = (
+    validate_choices,
     validate_text,
     validate_names,
     validate_email,
     validate_github_owner,
-    validate_python,
     validate_remote,
     validate_serving,
     validate_ci_platform,
@@ -429,23 +443,33 @@ def installed_cookiecutter_version() -> str:
         return ".".join(map(str, MINIMUM_COOKIECUTTER))
 
 
-def validate(answers: dict) -> list[str]:
-    """Run every validator; return one message per broken rule (empty when all pass).
+def validate(answers: dict) -> list[AnswerError]:
+    """Run every validator; return one error per refused answer (empty when all pass).
 
-    An answer with template code gets that one line alone: the other rules
-    would only describe the same payload again.
+    An answer with template code gets that line alone: the other rules would
+    only describe the same payload again. An answer derived from a refused one
+    (the remote's directory from a bad slug) is not named: it is asked again too.
     """
-    try:
-        validate_no_template_code(answers)
-    except AnswerError as error:
-        return [str(error)]
-    errors = []
+    errors = template_code_errors(answers)
+    if errors:
+        return errors
     for validator in VALIDATORS:
         try:
             validator(answers)
         except AnswerError as error:
-            errors.append(str(error))
-    return errors
+            errors.append(error)
+    derived = derived_from({error.field for error in errors})
+    return [error for error in errors if error.field not in derived]
+
+
+def derived_from(fields: set[str]) -> set[str]:
+    """The questions whose default cookiecutter.json makes, directly or not, of ``fields``."""
+    found: set[str] = set()
+    for key in questions():  # a default refers only to earlier questions
+        default = TEMPLATE_OPTIONS[key]
+        if isinstance(default, str) and (fields | found) & set(REFERENCE.findall(default)):
+            found.add(key)
+    return found
 
 
 def check_output_directory(root: Path, slug: str) -> None:
@@ -474,62 +498,76 @@ def load_answers() -> dict:
     return json.loads(r"""{{ cookiecutter | tojson }}""")
 
 
-# Run detached: waits for cookiecutter to delete the project directory, then
-# removes the (empty) parents it created for a slug such as "a/b".
-CLEANUP_SCRIPT = """
-import os, sys, time
-leaf, top = sys.argv[1], sys.argv[2]
-for _ in range(300):
-    if not os.path.exists(leaf):
-        break
-    time.sleep(0.1)
-parent = os.path.dirname(leaf)
-while parent != top and parent.startswith(top + os.sep):
-    try:
-        os.rmdir(parent)
-    except OSError:
-        break
-    parent = os.path.dirname(parent)
-"""
-
-
-def schedule_parent_cleanup(project_dir: Path, slug: str) -> None:
-    """Remove the empty directories a multi-part slug made, once cookiecutter is done.
-
-    Cookiecutter creates ``<output>/a/b`` for the slug ``a/b`` before this hook
-    runs and deletes only ``b`` after a refusal; ``a`` would be left behind.
-    """
-    depth = len(Path(slug).parts)
-    if depth < 2 or Path(slug).is_absolute() or ".." in Path(slug).parts:
-        return
-    top = project_dir.parents[depth - 1]
-    subprocess.Popen(
-        [sys.executable, "-c", CLEANUP_SCRIPT, str(project_dir), str(top)],
-        start_new_session=True,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def main() -> int:
-    """Validate the answers; print every error and return 1 if any rule is broken."""
-    answers = load_answers()
+def refusals(answers: dict) -> list[AnswerError]:
+    """Every broken rule; existing work alone when the directory already holds some."""
     try:
         check_output_directory(Path.cwd(), answers["project_slug"])
     except AnswerError as error:
-        # Existing work: nothing else matters, and nothing may be cleaned up.
-        print(f"ERROR: {error}", file=sys.stderr)
-        return 1
+        return [error]
     errors = validate(answers)
     try:
         check_cookiecutter_version(installed_cookiecutter_version())
     except AnswerError as error:
-        errors.append(str(error))
-    for message in errors:
-        print(f"ERROR: {message}", file=sys.stderr)
-    if errors:
-        schedule_parent_cleanup(Path.cwd(), answers["project_slug"])
+        errors.append(error)
+    return errors
+
+
+def executable(name: str) -> list[str]:
+    """How to start ``name`` (cookiecutter, cruft) of the Python running this hook:
+    its bare name when PATH finds that one, else its path."""
+    beside = Path(sys.executable).with_name(name)
+    found = shutil.which(name)
+    if found and Path(found).resolve() == beside.resolve():
+        return [name]
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", name]
+
+
+def as_typed(value: object) -> str:
+    """An answer as ``key=value`` on cookiecutter's command line takes it back."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def ask_again_command(answers: dict, refused: set[str]) -> str:
+    """The bake's command again, every answer given but the refused ones and
+    those derived from them: it asks each question again with these answers as
+    the defaults (Enter keeps one; --no-input and key=value answer nothing).
+
+    No file holds them (cookiecutter's own replay, ``--replay-file``, takes
+    no answer beside the file's and cannot ask only the missing ones: their
+    derived defaults fail to render without the other answers).
+    """
+    asked = refused | derived_from(refused)
+    kept = {key: answers[key] for key in questions() if key not in asked}
+    output = answers.get("_output_dir") or str(Path.cwd().parent)
+    if "_commit" in answers:  # cruft create (cruft adds _commit, cookiecutter never does)
+        words = [*executable("cruft"), "create", answers["_template"]]
+        words += ["--checkout", answers["_commit"], "--output-dir", output]
+        words += ["--extra-context", json.dumps(kept, ensure_ascii=False)]
+    else:
+        words = [*executable("cookiecutter"), answers["_template"]]
+        if answers.get("_checkout"):
+            words += ["--checkout", answers["_checkout"]]
+        words += ["--output-dir", output]
+        words += [f"{key}={as_typed(value)}" for key, value in kept.items()]
+    return shlex.join(words)
+
+
+def main() -> int:
+    """Validate the answers; on a broken rule print each, the command that asks
+    again, and return 1."""
+    answers = load_answers()
+    errors = refusals(answers)
+    for error in errors:
+        print(f"ERROR: {error}", file=sys.stderr)
+    refused = {error.field for error in errors} & set(questions())
+    if refused and "_template" in answers:  # cookiecutter and cruft give it; a bare context not
+        print(
+            "Nothing was written. This asks again, your other answers kept as the defaults:\n"
+            f"  {ask_again_command(answers, refused)}",
+            file=sys.stderr,
+        )
     return 1 if errors else 0
 
 

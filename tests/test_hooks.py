@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata
 import importlib.util
 import json
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -87,6 +89,10 @@ def test_defaults_are_valid(pre: ModuleType) -> None:
         ({"author_email": "a b@c.de"}, "author_email"),
         ({"github_owner": "a" * 40}, "github_owner"),
         ({"python_version": "3.9"}, "python_version"),
+        ({"python_version": "3.14"}, "python_version"),  # CI tests it, it is no choice
+        ({"license": "GPL-3.0"}, "license"),
+        ({"dvc_remote": "ftp"}, "dvc_remote"),
+        ({"deploy_target": "heroku"}, "deploy_target"),
         ({"author_name": "  "}, "author_name"),
         ({"dvc_remote": "gs", "dvc_remote_url": "s3://bucket/x"}, "dvc_remote_url"),
         ({"dvc_remote": "azure", "dvc_remote_url": "azure://"}, "dvc_remote_url"),
@@ -137,7 +143,7 @@ def test_each_rule_names_its_field(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # the project directory, where the hook runs
     context = {**answers(), **overrides}
-    errors = pre.validate(context)
+    errors = [str(error) for error in pre.validate(context)]
     assert errors, overrides
     assert errors[0].startswith(f"{field}: ")
     assert f"(got {overrides[field]!r})" in errors[0]
@@ -169,7 +175,7 @@ def test_local_remote_under_the_project_is_refused(
     monkeypatch.chdir(project)
     for url in (str(project / "storage"), str(project), f"{tmp_path}/./ml-project/x"):
         (error,) = pre.validate({**answers(), "dvc_remote_url": url})
-        assert error.startswith("dvc_remote_url: must be a directory path outside the project")
+        assert str(error).startswith("dvc_remote_url: must be a directory path outside the project")
     assert pre.validate({**answers(), "dvc_remote_url": str(tmp_path / "storage")}) == []
 
 
@@ -202,6 +208,101 @@ def test_main_reports_every_broken_rule(
     assert module.main() == 1
     err = capsys.readouterr().err
     assert "ERROR: author_email: " in err and "ERROR: github_owner: " in err
+
+
+def test_an_answer_derived_from_a_refused_one_is_not_named(pre: ModuleType) -> None:
+    """The remote's directory made of a bad slug, the slug made of a bad name:
+    asked again with it, so only the answer typed is named."""
+    (error,) = pre.validate(answers(project_slug="My Proj"))
+    assert str(error).startswith("project_slug: ")
+    (error,) = pre.validate(answers(project_name="Long " * 25))
+    assert str(error).startswith("project_name: must be at most 100 characters")
+    assert pre.derived_from({"project_name"}) == {"project_slug", "package_name", "dvc_remote_url"}
+    assert pre.derived_from({"dvc_remote"}) == {"dvc_remote_url"}
+    assert pre.derived_from({"author_email"}) == set()
+
+
+def ask_again(module: ModuleType, capsys: pytest.CaptureFixture) -> list[str]:
+    assert module.main() == 1
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert lines[-2].startswith("Nothing was written. This asks again"), err
+    return shlex.split(lines[-1])
+
+
+def test_a_refusal_ends_with_the_command_that_asks_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cookiecutter's command with every answer but the refused ones and those
+    made of them, each as key=value, quoted for the shell."""
+    context = {
+        **answers(project_name="Zoë's ML $HOME & co", author_email="nope", serving=False),
+        "_template": "gh:org/ml-cicd",
+        "_checkout": "v1.0.0",
+        "_output_dir": str(tmp_path),
+    }
+    module = load_hook("pre_gen_project", context, tmp_path)
+    (tmp_path / "zoe-s-ml-home-co").mkdir()
+    monkeypatch.chdir(tmp_path / "zoe-s-ml-home-co")
+    command = ask_again(module, capsys)
+    assert command[1:6] == ["gh:org/ml-cicd", "--checkout", "v1.0.0", "--output-dir", str(tmp_path)]
+    given = dict(word.split("=", 1) for word in command[6:])
+    assert given["project_name"] == "Zoë's ML $HOME & co" and given["serving"] == "false"
+    assert given["project_slug"] == "zoe-s-ml-home-co" and "author_email" not in given
+    assert list(given) == [key for key in CONTEXT if not key.startswith("_") and key in given]
+
+
+def test_under_cruft_the_command_is_cruft_create_at_the_same_commit(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    context = {
+        **answers(project_name="Numpy"),
+        "_template": "https://github.com/org/ml-cicd",
+        "_commit": "0123abc",
+    }
+    module = load_hook("pre_gen_project", context, tmp_path)
+    (tmp_path / "numpy").mkdir()
+    monkeypatch.chdir(tmp_path / "numpy")
+    command = ask_again(module, capsys)
+    assert command[1:7] == [
+        "create",
+        "https://github.com/org/ml-cicd",
+        "--checkout",
+        "0123abc",
+        "--output-dir",
+        str(tmp_path),
+    ]
+    assert command[7] == "--extra-context"
+    given = json.loads(command[8])
+    assert given["project_name"] == "Numpy" and given["serving"] is True
+    assert not {"project_slug", "package_name", "dvc_remote_url"} & set(given)
+
+
+def test_the_hooks_restate_no_choice_list() -> None:
+    """Choices are read from cookiecutter.json (the hooks get it as
+    template_options): no list, tuple or set of two choices in a hook."""
+    choices = {
+        value
+        for key, option in CONTEXT.items()
+        if isinstance(option, list) and not key.startswith("_")
+        for value in option
+    }
+    for hook in HOOKS.glob("*.py"):
+        for node in ast.walk(ast.parse(hook.read_text())):
+            if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+                named = [elt.value for elt in node.elts if isinstance(elt, ast.Constant)]
+                assert len(choices.intersection(named)) < 2, (hook.name, node.lineno, named)
+
+
+def test_the_hooks_start_no_process_that_outlives_them() -> None:
+    """No clean-up left running after the hook (a program in a string, detached):
+    the hooks run commands and wait for them."""
+    for hook in HOOKS.glob("*.py"):
+        for node in ast.walk(ast.parse(hook.read_text())):
+            if isinstance(node, ast.Attribute):
+                assert node.attr not in ("Popen", "spawn", "fork"), (hook.name, node.lineno)
+            if isinstance(node, ast.keyword):
+                assert node.arg != "start_new_session", (hook.name, node.lineno)
 
 
 # What the removal table takes out of a default bake when serving is off.
