@@ -266,3 +266,19 @@ def test_package_index_answers_projects_by_normalized_name_and_404s_others() -> 
 )
 def test_the_workflow_token_has_the_jobs_permissions(workflow: dict, expected: dict) -> None:
     assert token_permissions(workflow, "j") == expected
+
+
+def test_an_unreachable_index_is_one_line_naming_the_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layout(tmp_path)
+    before = snapshot(tmp_path)
+    with JSONServer(github()) as api:
+        monkeypatch.setenv("BUMP_PINS_INDEX_URL", "http://127.0.0.1:9/pypi")
+        monkeypatch.setenv("GITHUB_API_URL", api.url)
+        assert bump_pins.main(["--root", str(tmp_path)]) == 1
+
+    assert capsys.readouterr().err == (
+        "bump_pins: http://127.0.0.1:9/pypi/black/json: [Errno 111] Connection refused\n"
+    )
+    assert snapshot(tmp_path) == before

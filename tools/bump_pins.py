@@ -106,6 +106,8 @@ def get_json(url: str, token: str = "") -> Any:
         if error.code == 404:
             return None
         raise BumpError(f"{url}: HTTP {error.code} {error.reason}") from error
+    except urllib.error.URLError as error:
+        raise BumpError(f"{url}: {error.reason}") from error
 
 
 def is_old_enough(uploaded: str, now: datetime) -> bool:
@@ -294,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         changes = bump_actions(texts, args.root, api, token, now)
         changes += bump_packages(texts, args.root, index, now)
-    except (BumpError, urllib.error.URLError) as error:
+    except BumpError as error:
         # Nothing is written: a half-bumped pin set would disagree with itself.
         print(f"bump_pins: {error}", file=sys.stderr)
         return 1
