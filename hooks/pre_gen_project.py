@@ -95,7 +95,9 @@ DEPENDENCY_DISTRIBUTIONS = frozenset(
     # pip-audit (the dev extra) and what it brings.
     "boolean-py cachecontrol cyclonedx-python-lib defusedxml license-expression msgpack "
     "packageurl-python pip-api pip-audit pip-requirements-parser py-serializable "
-    "sortedcontainers tomli-w".split()
+    "sortedcontainers tomli-w "
+    # Swagger UI's files for the server's /docs (the serve extra).
+    "fastapi-offline".split()
 )
 DEPENDENCY_MODULES = frozenset(
     "_black_version _cffi_backend _distutils_hack _pytest _yaml aiobotocore aiohappyeyeballs "
@@ -125,7 +127,9 @@ DEPENDENCY_MODULES = frozenset(
     # pip-audit (the dev extra) and what it brings.
     "boolean cachecontrol cyclonedx defusedxml license_expression msgpack packageurl "
     "packaging_legacy_version pip_api pip_audit pip_requirements_parser py_serializable "
-    "sortedcontainers tomli_w".split()
+    "sortedcontainers tomli_w "
+    # Swagger UI's files for the server's /docs (the serve extra).
+    "fastapi_offline".split()
 )
 
 # Characters that would need quoting in .dvc/config (an INI file), a shell, or

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,26 @@ def test_health_names_the_model_and_its_metrics(
     assert health["metrics"] == read_metrics(project_run.paths.metrics)
     model = load_model(project_run.paths.model)
     assert health["model"]["features"] == feature_names(model)
+
+
+def test_head_health_answers_without_a_body(client: TestClient) -> None:
+    response = client.head("/health")
+
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+def test_the_api_page_loads_its_scripts_from_the_app(client: TestClient) -> None:
+    # Swagger UI's files come with the app (fastapi-offline), not from a CDN:
+    # /docs works without the internet.
+    page = client.get("/docs")
+
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert any(asset.endswith(".js") for asset in assets)
+    for asset in assets:
+        assert asset.startswith("/"), asset
+        assert client.get(asset).status_code == 200, asset
 
 
 @pytest.mark.parametrize("count", [1, MAX_BATCH_SIZE])

@@ -3,17 +3,20 @@
 Each case is something a careless or hostile client can send: numbers the
 model cannot scale, a body far larger than any real batch, a flood of unknown
 fields, bytes that are not UTF-8, JSON nested thousands of levels deep, a
-compressed body. ``tests/test_bad_neighbour.py`` in the template checks the
-same with a real server under load.
+compressed body, a key given twice, a body that is not declared JSON (what a
+cross-site form may send), a body that stops arriving. ``tests/test_bad_neighbour.py``
+in the template checks the same with a real server under load.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -25,6 +28,9 @@ from {{ cookiecutter.package_name }}.predict import (
     FeatureValueError,
     load_model,
     predict,
+)
+from {{ cookiecutter.package_name }} import (
+    serve,
 )
 from {{ cookiecutter.package_name }}.serve import (
     MAX_PROBLEMS,
@@ -164,6 +170,103 @@ def test_unreadable_bodies_get_a_4xx_saying_what_is_wrong(
     problem = only_problem(response)
     assert (problem["field"], problem["type"]) == ("body", kind)
     assert words in problem["message"]
+
+
+def test_a_value_within_the_schemas_limit_is_scored(
+    client: TestClient, instance: dict[str, float]
+) -> None:
+    # The schema states each feature's limit (its maximum and minimum), so a
+    # request that the schema allows is answered, and one beyond it is not.
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    limit = schemas["Instance"]["properties"]["mean_smoothness"]["maximum"]
+    assert limit < 1e307  # the value that overflows the scaler
+
+    at_limit = json.dumps({"instances": [{**instance, "mean_smoothness": limit}]})
+    beyond = json.dumps({"instances": [{**instance, "mean_smoothness": -limit * 2}]})
+
+    assert post(client, at_limit.encode()).status_code == 200
+    response = post(client, beyond.encode())
+    assert response.status_code == 422
+    problem = only_problem(response)
+    assert problem["field"] == "instances.0.mean_smoothness"
+    assert "too large" in problem["message"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""],
+    ids=["text", "form", "multipart", "none"],
+)
+def test_a_body_not_declared_as_json_is_415(
+    client: TestClient, instance: dict[str, float], content_type: str
+) -> None:
+    # A browser sends these cross-site without asking the server first (the
+    # Fetch standard's CORS-safelisted Content-Types, or none): such a request
+    # never reaches the model.
+    body = json.dumps({"instances": [instance]}).encode()
+    headers = {"Content-Type": content_type} if content_type else {}
+
+    response = client.post("/predict", content=body, headers=headers)
+
+    assert response.status_code == 415
+    problem = only_problem(response)
+    assert problem["type"] == "media_type_unsupported"
+    assert "application/json" in problem["message"]
+
+
+@pytest.mark.parametrize("where", ["feature", "instances"])
+def test_a_key_given_twice_is_422_naming_it(
+    client: TestClient, instance: dict[str, float], where: str
+) -> None:
+    text = json.dumps({"instances": [instance]})
+    if where == "feature":
+        key = "mean_radius"
+        text = text.replace('"mean_radius":', '"mean_radius": 1.0, "mean_radius":')
+    else:
+        key = "instances"
+        text = '{"instances": [], ' + text[1:]
+
+    response = post(client, text.encode())
+
+    assert response.status_code == 422
+    problem = only_problem(response)
+    assert problem["type"] == "duplicate_key"
+    assert repr(key) in problem["message"]
+
+
+def test_a_body_that_stops_arriving_gets_408(
+    project_run: Params, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serve, "READ_TIMEOUT", 0.2)
+    app = build_app(project_run, ServeParams(max_batch_size=8, max_body_bytes=4096))
+    chunks = [{"type": "http.request", "body": b'{"instances": [', "more_body": True}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if not chunks:
+            await anyio.sleep_forever()  # a client that never sends the rest
+        return chunks.pop()
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
+
+    async def call() -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"99")]
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/predict",
+            "headers": headers,
+            "query_string": b"",
+        }
+        with anyio.fail_after(5):
+            await app(scope, receive, send)
+
+    anyio.run(call)
+
+    assert sent[0]["status"] == 408
+    problem = json.loads(sent[1]["body"])["detail"][0]
+    assert problem["type"] == "body_too_slow"
 
 
 def test_health_still_answers_after_every_bad_request(client: TestClient) -> None:

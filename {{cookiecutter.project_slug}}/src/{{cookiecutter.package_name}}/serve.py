@@ -1,47 +1,45 @@
-"""Serve the trained model over HTTP with FastAPI.
+"""Serve the trained model over HTTP with FastAPI (``make serve``; the Docker
+image runs ``uvicorn --factory <package>.serve:create_app``).
 
-Endpoints:
+``GET /health`` (or ``HEAD``) names the model (``model.version``: the first 12
+characters of its SHA-256) and its test-set metrics; ``POST /predict`` answers
+``{"instances": [{"mean_radius": 14.1, ...}]}`` with one prediction per
+instance; ``GET /docs`` is the API page, its scripts served by the app
+(fastapi-offline), so it works offline.
 
-* ``GET /health`` - the package version, the model's version (the first 12
-  characters of the model file's SHA-256) and the test-set metrics the model
-  was accepted with (``paths.metrics``). Load balancers and the Docker
-  ``HEALTHCHECK`` call it.
-* ``POST /predict`` - predictions for one record or a batch:
-  ``{"instances": [{"mean_radius": 14.1, ...}, ...]}`` is answered with
-  ``{"model_version": "...", "predictions": [{"prediction": 1,
-  "probability": 0.98}, ...]}``, one prediction per instance, in order.
-* ``GET /docs`` - the interactive API page; ``GET /openapi.json`` - the schema.
-
-The request schema is built from the feature columns the model was trained
-on, so it follows the model without code changes. Every feature is required
-and must be a finite number. An unknown field, a wrong type, an empty batch, a
-batch larger than ``serve.max_batch_size`` (``params.yaml``) or a value too
-large for the model is answered with status 422 and a message that names the
-field (at most ``MAX_PROBLEMS`` of them, then a count of the rest).
-
-One bad request cannot stall the server: a body larger than
-``serve.max_body_bytes`` gets 413 before it is read, a compressed body gets
-415, text that is not UTF-8 or JSON nested too deeply gets 422. Parsing,
-checking and predicting run in worker threads (at most ``PREDICT_WORKERS``
-requests at once), so ``GET /health`` keeps answering meanwhile.
-
-The model is loaded once, when the app is created. Start the server with
-``make serve``, ``python -m <package> serve``, or
-``uvicorn --factory <package>.serve:create_app`` (what the Docker image runs).
+FastAPI validates each request with a schema built from the model's features
+(422 naming each field, at most ``MAX_PROBLEMS``). ``BodyLimits`` refuses a
+body before the app reads it: 413 over ``serve.max_body_bytes``, 415 unless
+it is uncompressed ``application/json`` (a browser's cross-site form never
+reaches the model), 408 when it takes over ``READ_TIMEOUT`` seconds.
 """
 
 import hashlib
 import json
+import sys
+from collections import Counter
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import anyio
+import numpy as np
 import pandas as pd
-from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
+from pydantic import BaseModel, ConfigDict, Field, create_model, with_config
 from sklearn.pipeline import Pipeline
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# pydantic takes a TypedDict from typing_extensions on Python 3.11.
+from typing_extensions import TypedDict
 
 from . import __version__
 from .config import DEFAULT_PARAMS_FILE, Params, load_params
@@ -53,10 +51,10 @@ from .serve_command import ServeParams, load_serve_params
 
 # Characters of the model file's SHA-256 that name the model version.
 VERSION_LENGTH = 12
-# Problems listed in one 422 answer; the rest are only counted.
+# Problems listed in one 4xx answer; the rest are only counted.
 MAX_PROBLEMS = 10
-# Requests parsed and predicted at the same time; others wait their turn.
-PREDICT_WORKERS = 4
+# Seconds a client may take to send a whole request body.
+READ_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -133,41 +131,6 @@ class Health(BaseModel):
     )
 
 
-# Shared by the generated request models: reject what the model cannot use
-# instead of guessing (no strings such as "1.5", no booleans, no NaN or
-# infinity, no unknown fields), and allow any feature name, even "model_...".
-STRICT = ConfigDict(
-    extra="forbid", strict=True, allow_inf_nan=False, protected_namespaces=()
-)
-
-
-def instance_model(features: list[str]) -> type[BaseModel]:
-    """The schema of one instance: one required, finite number per feature.
-
-    The Python attribute names are generated; the JSON names are the feature
-    names (aliases), so any column name works, even one that BaseModel uses.
-    """
-    fields: dict[str, Any] = {
-        f"feature_{index}": (float, Field(alias=name, title=name))
-        for index, name in enumerate(features)
-    }
-    return create_model("Instance", __config__=STRICT, **fields)
-
-
-def request_model(instance: type[BaseModel], max_batch_size: int) -> type[BaseModel]:
-    """The schema of a ``POST /predict`` body: 1 to ``max_batch_size`` instances."""
-    instances = Field(
-        min_length=1,
-        max_length=max_batch_size,
-        description=f"The records to predict, 1 to {max_batch_size} of them.",
-    )
-    # The item type is built at run time, which a type checker cannot follow.
-    items = list[instance]  # type: ignore[valid-type]
-    return create_model(
-        "PredictRequest", __config__=STRICT, instances=(items, instances)
-    )
-
-
 class Problem(BaseModel):
     """One thing wrong with a request."""
 
@@ -177,183 +140,232 @@ class Problem(BaseModel):
 
 
 class Problems(BaseModel):
-    """What a request that cannot be answered gets, with status 422."""
+    """What a refused request gets."""
 
     detail: list[Problem]
 
 
-class BodyError(Exception):
-    """A request body the server will not read: too large, compressed or garbled."""
+# Reject what the model cannot use instead of guessing: no strings such as
+# "1.5", no booleans, no NaN or infinity, no unknown fields.
+STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+# No feature may come closer than this to the largest float once scaled.
+SCALED_LIMIT = sys.float_info.max / 2
+# Pydantic's messages for the limits of ``value_limits``, in the model's words.
+TOO_LARGE = "the value is too large for the model: it becomes infinite after scaling"
+LIMIT_MESSAGES = {"less_than_equal": TOO_LARGE, "greater_than_equal": TOO_LARGE}
+
+
+def value_limits(pipeline: Pipeline) -> list[float]:
+    """The largest magnitude of each feature that stays finite once scaled.
+
+    The pipeline's first step (``train.py``: a ``StandardScaler``) divides each
+    feature by its ``scale_``; without one, any finite number is accepted.
+    """
+    first = pipeline.steps[0][1] if isinstance(pipeline, Pipeline) else None
+    scale = getattr(first, "scale_", None)
+    if scale is None:
+        return [sys.float_info.max] * len(feature_names(pipeline))
+    return [min(SCALED_LIMIT * float(value), sys.float_info.max) for value in scale]
+
+
+def request_model(
+    features: list[str], limits: list[float], max_batch_size: int
+) -> type[BaseModel]:
+    """The schema of a ``POST /predict`` body: 1 to ``max_batch_size``
+    instances, each a number within its limit for every feature.
+
+    An instance is a ``TypedDict``, so that any column name works (even one
+    that BaseModel uses) and a valid instance is a plain dict.
+    """
+    fields = {
+        name: Annotated[float, Field(title=name, ge=-limit, le=limit)]
+        for name, limit in zip(features, limits)
+    }
+    # Fields known at run time only, which a type checker cannot follow.
+    instance: Any = with_config(STRICT)(TypedDict("Instance", fields))  # type: ignore
+    instances = Field(
+        min_length=1,
+        max_length=max_batch_size,
+        description=f"The records to predict, 1 to {max_batch_size} of them.",
+    )
+    return create_model(
+        "PredictRequest", __config__=STRICT, instances=(list[instance], instances)
+    )
+
+
+class Refusal(HTTPException):
+    """A request refused for one problem with its body. An ``HTTPException``,
+    so that FastAPI passes it on when it is raised while reading the body."""
 
     def __init__(self, status_code: int, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.kind = kind
-        self.message = message
+        super().__init__(status_code, detail=message)
+        self.problem = {"field": "body", "message": message, "type": kind}
 
 
-async def read_body(request: Request, max_bytes: int) -> bytes:
-    """The raw body, refused as soon as it is known to exceed ``max_bytes``.
+def problems_response(status_code: int, detail: list[dict[str, Any]]) -> JSONResponse:
+    """The first ``MAX_PROBLEMS`` problems, and how many more there are."""
+    listed = detail[:MAX_PROBLEMS]
+    if len(detail) > MAX_PROBLEMS:
+        more = f"{len(detail) - MAX_PROBLEMS} more problems not listed"
+        listed.append({"field": "body", "message": more, "type": "too_many_problems"})
+    return JSONResponse(status_code=status_code, content={"detail": listed})
 
-    A declared ``Content-Length`` is checked before anything is read; a body
-    sent without one (chunked) is counted while it arrives.
-    """
-    too_large = BodyError(
-        413,
-        "body_too_large",
-        f"the request body is larger than {max_bytes} bytes"
-        " (serve.max_body_bytes in params.yaml); send fewer instances per request",
+
+async def problem_response(request: Request, error: Exception) -> JSONResponse:
+    """Answer a refused request: a ``Refusal``, a request the schema refuses
+    (the values are not echoed: they may be large, or NaN, which JSON cannot
+    hold), or one the model cannot score (``predict`` named the value)."""
+    if isinstance(error, Refusal):
+        return problems_response(error.status_code, [error.problem])
+    if isinstance(error, RequestValidationError):
+        detail = [
+            {
+                "field": ".".join(str(part) for part in problem["loc"][1:]) or "body",
+                "message": LIMIT_MESSAGES.get(problem["type"], problem["msg"]),
+                "type": problem["type"],
+            }
+            for problem in error.errors()
+        ]
+        return problems_response(422, detail)
+    field = "instances"
+    if isinstance(error, FeatureValueError):
+        field = f"instances.{error.row}.{error.column}"
+    return problems_response(
+        422, [{"field": field, "message": str(error), "type": "value_error"}]
     )
-    encoding = request.headers.get("content-encoding", "identity").lower()
-    if encoding != "identity":
-        raise BodyError(
-            415,
-            "encoding_unsupported",
-            f"Content-Encoding {encoding} is not supported: send the JSON uncompressed",
-        )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict; a key given twice is refused, not overwritten."""
+    result = dict(pairs)
+    if len(result) < len(pairs):
+        key = Counter(key for key, _ in pairs).most_common(1)[0][0]
+        raise Refusal(422, "duplicate_key", f"the key {key!r} appears twice")
+    return result
 
 
 def parse_json(body: bytes) -> Any:
-    """The JSON document in ``body``; ``BodyError`` (422) says what is wrong."""
+    """The JSON document in ``body``; a ``Refusal`` (422) says what is wrong."""
     try:
-        text = body.decode("utf-8")
+        return json.loads(body.decode("utf-8"), object_pairs_hook=unique_keys)
     except UnicodeDecodeError as error:
-        raise BodyError(
+        raise Refusal(
             422,
             "utf8_invalid",
             f"the body is not UTF-8 text (byte {body[error.start]:#04x} at position"
             f" {error.start}); send JSON encoded as UTF-8",
         ) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise BodyError(422, "json_invalid", f"the body is not valid JSON: {error}")
     except RecursionError:
-        raise BodyError(
-            422, "json_too_deep", "the body is JSON nested too deeply to read"
-        ) from None
-    except ValueError as error:  # for example an integer with thousands of digits
-        raise BodyError(422, "json_invalid", f"the body is not usable JSON: {error}")
+        message = "the body is JSON nested too deeply to read"
+        raise Refusal(422, "json_too_deep", message) from None
+    except ValueError as error:  # not JSON, or an integer of thousands of digits
+        raise Refusal(422, "json_invalid", f"the body is not valid JSON: {error}")
 
 
-def field_path(location: tuple[Any, ...], kind: str) -> str:
-    """``("body", "instances", 0, "age")`` -> ``instances.0.age``."""
-    parts = [str(part) for part in location[1:]]
-    # For invalid JSON, pydantic gives the character position, not a field.
-    if kind == "json_invalid" or not parts:
-        return "body"
-    return ".".join(parts)
+class JSONRequest(Request):
+    """A request whose JSON body ``parse_json`` reads."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = parse_json(await self.body())
+        return self._json
 
 
-def validation_problems(error: ValidationError) -> list[Problem]:
-    """The first ``MAX_PROBLEMS`` entries of ``error``.
+class JSONRoute(APIRoute):
+    """A route that gives FastAPI a ``JSONRequest`` (FastAPI's documented way
+    to change how a body is read: a custom request and route class)."""
 
-    The input itself is not echoed back: it may be large, and NaN or infinity
-    cannot be written as JSON.
-    """
-    return [
-        Problem(
-            field=field_path(("body", *problem["loc"]), problem["type"]),
-            message=problem["msg"],
-            type=problem["type"],
+    def get_route_handler(self) -> Any:
+        handler = super().get_route_handler()
+
+        async def with_json_request(request: Request) -> Any:
+            return await handler(JSONRequest(request.scope, request.receive))
+
+        return with_json_request
+
+
+class BodyLimits:
+    """ASGI middleware: refuses a request body by its headers, then while it
+    arrives, so that no large, slow or unwanted body reaches the app."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, timeout: float) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope) if scope["type"] == "http" else Headers()
+        length = headers.get("content-length", "0")
+        if length == "0" and "transfer-encoding" not in headers:  # no body
+            await self.app(scope, receive, send)
+            return
+        try:
+            self.check(headers)
+        except Refusal as refusal:
+            response = problems_response(refusal.status_code, [refusal.problem])
+            await response(scope, receive, send)
+            return
+        await self.app(scope, self.limited(receive), send)
+
+    def check(self, headers: Headers) -> None:
+        """Refuse a body by its encoding, media type or declared length."""
+        encoding = headers.get("content-encoding", "identity").lower()
+        if encoding != "identity":
+            message = (
+                f"Content-Encoding {encoding} is not supported: send JSON as it is"
+            )
+            raise Refusal(415, "encoding_unsupported", message)
+        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            message = f"Content-Type {media_type or '(none)'} is not application/json"
+            raise Refusal(415, "media_type_unsupported", message)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise self.too_large()
+
+    def too_large(self) -> Refusal:
+        """The 413 for a body over the limit."""
+        return Refusal(
+            413,
+            "body_too_large",
+            f"the request body is larger than {self.max_body_bytes} bytes"
+            " (serve.max_body_bytes in params.yaml); send fewer instances per request",
         )
-        for problem in error.errors(include_url=False, include_input=False)[
-            :MAX_PROBLEMS
-        ]
-    ]
+
+    def limited(self, receive: Receive) -> Receive:
+        """``receive``, counting the body's bytes and bounding its time."""
+        size = 0
+        deadline = anyio.current_time() + self.timeout
+
+        async def receive_within_limits() -> Message:
+            nonlocal size
+            with anyio.move_on_after(deadline - anyio.current_time()) as waiting:
+                message = await receive()
+            if waiting.cancelled_caught:
+                too_slow = f"the body took over {self.timeout:g} s to arrive"
+                raise Refusal(408, "body_too_slow", too_slow)
+            size += len(message.get("body", b""))
+            if size > self.max_body_bytes:
+                raise self.too_large()
+            return message
+
+        return receive_within_limits
 
 
-def unknown_field_problems(
-    data: Any, known: frozenset[str]
-) -> tuple[list[Problem], int]:
-    """The first ``MAX_PROBLEMS`` unknown instance fields, and how many there are.
+def score(pipeline: Pipeline, frame: pd.DataFrame) -> list[tuple[int, float]]:
+    """The more probable class and the probability of class 1 of each row.
 
-    A set difference per instance finds them at C speed. Counting them before
-    pydantic matters: pydantic would build one error for each of, say, fifty
-    thousand unknown keys, which takes longer than the whole rest of a request.
+    The request model has checked what ``predict`` checks (each feature there,
+    finite and within ``value_limits``), so the model runs once; should it
+    still fail, ``predict`` names the value it cannot use.
     """
-    instances = data.get("instances") if isinstance(data, dict) else None
-    if not isinstance(instances, list):
-        return [], 0
-    problems: list[Problem] = []
-    count = 0
-    for index, item in enumerate(instances):
-        if not isinstance(item, dict):
-            continue
-        unknown = item.keys() - known
-        count += len(unknown)
-        for name in sorted(unknown)[: MAX_PROBLEMS - len(problems)]:
-            problems.append(
-                Problem(
-                    field=f"instances.{index}.{name}",
-                    message="Extra inputs are not permitted",
-                    type="extra_forbidden",
-                )
-            )
-    return problems, count
-
-
-def problems_response(problems: list[Problem], total: int) -> JSONResponse:
-    """A 422 listing ``problems``, and counting the rest of ``total``."""
-    if total > len(problems):
-        problems = problems + [
-            Problem(
-                field="body",
-                message=f"{total - len(problems)} more problems not listed",
-                type="too_many_problems",
-            )
-        ]
-    return JSONResponse(status_code=422, content=Problems(detail=problems).model_dump())
-
-
-def problem_response(request: Request, error: Exception) -> JSONResponse:
-    """Answer a request that cannot be served with its status and the problems."""
-    status_code = 422
-    if isinstance(error, BodyError):
-        status_code = error.status_code
-        problems = [Problem(field="body", message=error.message, type=error.kind)]
-    elif isinstance(error, FeatureValueError):
-        field = f"instances.{error.row}.{error.column}"
-        problems = [Problem(field=field, message=str(error), type="value_error")]
-    else:
-        problems = [Problem(field="instances", message=str(error), type="data")]
-    content = Problems(detail=problems).model_dump()
-    return JSONResponse(status_code=status_code, content=content)
-
-
-def documented_body(app: FastAPI, body_model: type[BaseModel]) -> dict[str, Any]:
-    """The OpenAPI ``requestBody`` of ``POST /predict``, with its schemas added.
-
-    The endpoint reads the body itself (to limit its size and to parse it off
-    the event loop), so FastAPI cannot infer the schema: this adds it.
-    """
-    schema = body_model.model_json_schema(ref_template="#/components/schemas/{model}")
-    schemas = {**schema.pop("$defs", {}), body_model.__name__: schema}
-    build_openapi = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        document = build_openapi()
-        document.setdefault("components", {}).setdefault("schemas", {}).update(schemas)
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]
-    reference = {"$ref": f"#/components/schemas/{body_model.__name__}"}
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": reference}},
-        }
-    }
+    try:
+        probabilities = pipeline.predict_proba(frame)
+    except ValueError:
+        predict(pipeline, frame)
+        raise
+    labels = pipeline.classes_[probabilities.argmax(axis=1)]
+    return list(zip(labels.tolist(), probabilities[:, 1].tolist()))
 
 
 def build_app(
@@ -365,8 +377,9 @@ def build_app(
     served = load_served_model(params)
     if lock is not None:
         warn_if_not_recorded(served.path, lock)
-    instance = instance_model(served.features)
-    body_model = request_model(instance, settings.max_batch_size)
+    limits = value_limits(served.pipeline)
+    body_model: Any = request_model(served.features, limits, settings.max_batch_size)
+    row_of = itemgetter(*served.features)
     health = Health(
         status="ok",
         package_version=__version__,
@@ -379,58 +392,48 @@ def build_app(
         metrics=served.metrics,
     )
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title=f"{__package__} model server",
         version=__version__,
         description="Predictions of the model trained by this project's pipeline.",
     )
-    for error_type in (DataError, BodyError):
-        app.add_exception_handler(error_type, problem_response)
-    workers = CapacityLimiter(PREDICT_WORKERS)
-
-    known = frozenset(served.features)
-
-    def answer(body: bytes) -> PredictResponse | JSONResponse:
-        """Parse, check and predict one request body (runs in a worker thread)."""
-        data = parse_json(body)
-        unknown, count = unknown_field_problems(data, known)
-        if count > MAX_PROBLEMS:
-            return problems_response(unknown, count)
-        try:
-            request_body = body_model.model_validate(data)
-        except ValidationError as error:
-            return problems_response(validation_problems(error), error.error_count())
-        rows = request_body.model_dump(by_alias=True)["instances"]
-        result = predict(served.pipeline, pd.DataFrame(rows, columns=served.features))
-        return PredictResponse(
-            model_version=served.version,
-            predictions=[
-                Prediction(prediction=label, probability=probability)
-                for label, probability in zip(
-                    result["prediction"].tolist(), result["probability"].tolist()
-                )
-            ],
-        )
+    app.router.route_class = JSONRoute
+    app.add_middleware(
+        BodyLimits, max_body_bytes=settings.max_body_bytes, timeout=READ_TIMEOUT
+    )
+    for error in (Refusal, RequestValidationError, DataError):
+        app.add_exception_handler(error, problem_response)
 
     @app.get("/health", response_model=Health)
+    @app.head("/health", response_model=Health)
     def get_health() -> Health:
         """The server is up; which model it runs and how well it scored."""
         return health
 
-    @app.post(
-        "/predict",
-        response_model=PredictResponse,
-        responses={
-            413: {"model": Problems, "description": "Body too large"},
-            415: {"model": Problems, "description": "Compressed body"},
-            422: {"model": Problems, "description": "Invalid request"},
-        },
-        openapi_extra=documented_body(app, body_model),
-    )
-    async def post_predict(request: Request) -> Any:
+    def answer(instances: list[dict[str, float]]) -> PredictResponse:
+        """Score valid instances (in a worker thread: /health answers meanwhile)."""
+        rows = np.array([row_of(instance) for instance in instances], dtype=float)
+        frame = pd.DataFrame(rows, columns=served.features)
+        predictions = score(served.pipeline, frame)
+        return PredictResponse(
+            model_version=served.version,
+            predictions=[
+                Prediction(prediction=c, probability=p) for c, p in predictions
+            ],
+        )
+
+    refused = {"model": Problems}
+    responses: dict[int | str, dict[str, Any]] = {
+        408: {**refused, "description": "Body too slow to arrive"},
+        413: {**refused, "description": "Body too large"},
+        415: {**refused, "description": "Not uncompressed application/json"},
+        422: {**refused, "description": "Invalid request"},
+    }
+
+    @app.post("/predict", response_model=PredictResponse, responses=responses)
+    async def post_predict(body: body_model) -> PredictResponse:
         """Predict the class and the probability of class 1 of each instance."""
-        body = await read_body(request, settings.max_body_bytes)
-        return await to_thread.run_sync(answer, body, limiter=workers)
+        return await run_in_threadpool(answer, body.instances)
 
     return app
 
