@@ -15,6 +15,8 @@ command's peak memory and whether the ratio meets its goal:
 - ``make repro`` with nothing changed against ``dvc repro`` with nothing changed;
 - the baked ``make test`` against one ``dvc repro --force`` (the suite runs the
   pipeline end to end once, and everything else in one process);
+- ``make lint`` with each ``linter`` answer (black and flake8, or Ruff) against
+  mypy alone on the same files (the part both linters share);
 - ``make setup`` on a machine without uv, cold (empty package cache) and warm,
   against creating a bare virtualenv (``python3 -m venv``).
 
@@ -51,6 +53,7 @@ REPRO_GOAL = 1.3  # dvc repro --force: the stages plus little of DVC's own
 NOOP_GOAL = 1.3  # make repro, nothing changed: dvc repro's no-op plus check and gate
 TEST_GOAL = 1.6  # baked make test: one end-to-end pipeline plus in-process tests
 SETUP_COLD_GOAL = 30.0  # make setup without uv, empty cache: seconds
+LINT_GOAL = 2.0  # make lint: mypy plus the formatter, the checker and the hygiene hooks
 
 
 @dataclass
@@ -150,6 +153,17 @@ def report_commands(project: Baked) -> None:
     row("make test (baked)", tests, repro, "dvc repro --force", TEST_GOAL)
 
 
+def report_lint(scratch: Path, venv: Path) -> None:
+    """``make lint`` for each linter answer, after a first run has built the
+    git hook environments (as ``make setup`` does)."""
+    for linter in ("black-flake8", "ruff"):
+        project = bake(scratch / f"lint-{linter}", venv=venv, linter=linter)
+        project.make("lint")
+        make = ["make", "lint", f"VENV={venv}"]
+        sample, floor = side_by_side(make, [str(venv / "bin" / "mypy")], project, 3)
+        row(f"make lint ({linter})", sample, floor, "mypy alone", LINT_GOAL)
+
+
 def report_setup(scratch: Path) -> None:
     """``make setup`` without uv on PATH, with an empty and with a warm uv cache."""
     outer = str(Path(sys.executable).parent)
@@ -180,6 +194,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
         report_commands(bake(scratch / "commands", venv=venv))
+        report_lint(scratch, venv)
         report_setup(scratch)
     return 0
 

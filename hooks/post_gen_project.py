@@ -51,6 +51,7 @@ KEEP_ONLY_WHEN: dict[str, dict[str, tuple]] = {
     "tools/azure_pr_thread.py": {"ci_platform": ("azure-pipelines",)},
     "tools/smoke_test.py": {"serving": (True,)},
     "tools/deploy_container_app.sh": {"deploy_target": ("azure-container-apps",)},
+    ".flake8": {"linter": ("black-flake8",)},
 }
 
 FIRST_COMMIT_MESSAGE = "Initial commit from the ml-cicd template"

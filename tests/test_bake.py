@@ -28,7 +28,6 @@ ALWAYS = {
     ".dvc/.gitignore",
     ".dvc/config",
     ".dvcignore",
-    ".flake8",
     ".gitattributes",
     ".github/actions/dvc-remote/action.yml",
     ".github/actions/propose/action.yml",
@@ -59,6 +58,7 @@ ALWAYS = {
     "docs/pipeline.md",
     "docs/pipeline_dag.py",
     "docs/remotes.md",
+    "docs/stylesheets/extra.css",
     "docs/updating.md",
     "dvc.yaml",
     "mkdocs.yml",
@@ -109,6 +109,7 @@ ALWAYS = {
 }
 # Files that exist only for some answers: answer -> value -> files.
 ONLY_WHEN = {
+    ("linter", "black-flake8"): {".flake8"},
     ("deploy_target", "fly"): {"fly.toml", ".github/actions/deploy/action.yml"},
     ("deploy_target", "cloud-run"): {".github/actions/deploy/action.yml"},
     ("deploy_target", "azure-container-apps"): {
@@ -136,7 +137,7 @@ GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 
 def expected_files(answers: dict, package: str) -> set[str]:
     """The exact file set a bake with these answers must produce."""
-    values = {"serving": True, "deploy_target": "none", **answers}
+    values = {"serving": True, "deploy_target": "none", "linter": "black-flake8", **answers}
     files = set(ALWAYS)
     for (key, value), extra in ONLY_WHEN.items():
         if values[key] == value:
@@ -258,7 +259,17 @@ def test_pyproject_follows_answers(baked: dict[str, Baked], answers: dict) -> No
     assert ("serve" in extras) is answers["serving"]
     dvc = [d for d in extras["dev"] if d.startswith("dvc")]
     plugin = {"s3": "dvc[s3]", "gs": "dvc[gs]", "azure": "dvc[azure]", "ssh": "dvc[ssh]"}
-    assert dvc == [plugin.get(answers["dvc_remote"], "dvc") + ">=3.50"]
+    assert dvc == [plugin.get(answers["dvc_remote"], "dvc") + ">=3.67,<4"]
+    # The linter's own tools, and only those, in the dev extra and pre-commit.
+    tools = {"black-flake8": {"black", "flake8"}, "ruff": {"ruff"}}
+    names = {re.split(r"[=<>\[]", d)[0] for d in extras["dev"]}
+    for linter, its_tools in tools.items():
+        assert (its_tools <= names) is (answers["linter"] == linter), (linter, names)
+    hooks = yaml.safe_load(project.read(".pre-commit-config.yaml"))["repos"][0]["hooks"]
+    hook_ids = {hook["id"] for hook in hooks}
+    wanted = {"black-flake8": {"black", "flake8"}, "ruff": {"ruff-format", "ruff-check"}}
+    assert wanted[answers["linter"]] <= hook_ids
+    assert not (wanted["ruff" if answers["linter"] == "black-flake8" else "black-flake8"] & hook_ids)
 
 
 @pytest.mark.parametrize("spelling", ["false", "no", "n", "0"])

@@ -42,6 +42,14 @@ def test_linters_pass_and_change_nothing_and_docs_build(
     project = bake(tmp_path, venv=baked_venv, **answers)
     project.make("lint")
     assert project.run("git", "status", "--porcelain").stdout == ""
+    # The chosen linter is the one that runs, and it finds what flake8 finds.
+    cli = project.path / "src" / project.package / "cli.py"
+    cli.write_text("import os\n" + cli.read_text())
+    refused = project.make("lint", check=False)
+    assert refused.returncode != 0 and "F401" in refused.stdout, refused.stdout[-2000:]
+    linter = {"black-flake8": "flake8", "ruff": "ruff check"}[answers["linter"]]
+    assert f"{linter}..." in refused.stdout
+    project.run("git", "checkout", "--", str(cli))
     project.make("docs")
     assert (project.path / "site" / "api" / "index.html").is_file()
 
