@@ -81,7 +81,7 @@ def select_features(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
     return features
 
 
-def first_non_finite(values: np.ndarray) -> tuple[int, int] | None:
+def first_non_finite(values: np.ndarray[Any, Any]) -> tuple[int, int] | None:
     """(row, column) of the first value that is not a finite number, if any."""
     bad = np.argwhere(~np.isfinite(values))
     return (int(bad[0][0]), int(bad[0][1])) if len(bad) else None
