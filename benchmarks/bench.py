@@ -4,7 +4,8 @@ Prints:
 - bake time with hooks vs ``--accept-hooks no`` (goal: ratio <= 1.5),
 - the baked project's everyday commands beside their floors (bench_commands.py),
 - the model server's throughput and latency (bench_serving.py),
-- batch scoring: rows/s and peak memory (bench_batch.py).
+- batch scoring and the drift check: rows/s and peak memory at 1M and 5M rows
+  beside a floor that reads the same table in chunks (bench_batch.py).
 """
 
 from __future__ import annotations
