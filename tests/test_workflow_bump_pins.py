@@ -168,3 +168,44 @@ def test_a_source_that_fails_proposes_nothing(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert branches == ""
+
+
+def test_a_workflow_change_on_main_gets_a_new_branch_not_a_refused_push(
+    tmp_path: Path, servers: dict[str, str]
+) -> None:
+    """Main changed a workflow since last week's branch (Dependabot's action
+    bumps do): pushing the branch reset onto main changes that workflow, which
+    GitHub refuses to GITHUB_TOKEN. The branch is deleted (GitHub closes its
+    pull request) and pushed anew, with a new pull request."""
+    repo = on_github(tmp_path)
+    run = repo.run(WORKFLOW, "schedule", env=servers)
+    assert run["bump"].result == "success", run.describe()
+    ci = repo.project.path / ".github" / "workflows" / "template-ci.yml"
+    ci.write_text(ci.read_text().replace("timeout-minutes: 45", "timeout-minutes: 50"))
+    repo.commit("Give the suite more time", paths=[".github/workflows/template-ci.yml"])
+    repo.push("main")
+
+    run = repo.run(WORKFLOW, "schedule", env=servers)
+
+    assert run["bump"].result == "success", run.describe()
+    first, second = repo.github["pulls"]
+    assert (first["state"], second["state"]) == ("closed", "open")
+    assert "timeout-minutes: 50" in on_branch(repo, ".github/workflows/template-ci.yml")
+    assert any("pushed anew" in notice for notice in run["bump"].notices), run.describe()
+
+
+def test_github_refuses_a_token_without_contents_write(
+    tmp_path: Path, servers: dict[str, str]
+) -> None:
+    repo = on_github(tmp_path)
+    workflow = repo.project.path / ".github" / "workflows" / WORKFLOW
+    text = workflow.read_text()
+    workflow.write_text(text.replace("contents: write # push", "contents: read # push"))
+    repo.commit("Drop a permission", paths=[f".github/workflows/{WORKFLOW}"])
+    repo.push("main")
+
+    run = repo.run(WORKFLOW, "workflow_dispatch", env=servers)
+
+    assert run["bump"].result == "failure", run.describe()
+    assert "Permission to Acme/ml-project.git denied to github-actions[bot]." in errors(run)
+    assert repo.github["pulls"] == []
