@@ -183,11 +183,13 @@ def registration_at(root: Path, revision: str) -> Registration | None:
     commit = git(root, "rev-parse", revision + "^{commit}")
     if not tags or commit is None:
         return None
-    # Imported here: GTO takes a second to import, and only a registered commit
-    # needs it.
-    from gto import api
-    from gto.exceptions import GTOException
-
+    # Imported here: GTO takes a second to import, only a registered commit
+    # needs it, and it is a development dependency (not in a serving image).
+    try:
+        from gto import api
+        from gto.exceptions import GTOException
+    except ImportError:
+        return None
     try:
         versions: list[dict[str, Any]] = api.show(str(root), ARTIFACT)
     except GTOException:
