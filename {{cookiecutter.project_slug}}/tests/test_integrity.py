@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -255,6 +256,18 @@ def test_a_registered_model_shows_its_version_and_stage(
     identity = model_identity(model, lock)
 
     assert str(identity) == f"{sha256_of(model)[:12]} (model@v0.0.1, production)"
+
+
+def test_without_gto_a_registered_model_shows_its_name_only(
+    params_file: Path, trained_params: Params, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = trained_params.paths.model
+    lock = write_lock(params_file, model, md5_of(model))
+    register_in_production(params_file.parent, monkeypatch)
+    # An install without the dev extra: GTO cannot be imported.
+    monkeypatch.setitem(sys.modules, "gto", None)
+
+    assert str(model_identity(model, lock)) == sha256_of(model)[:12]
 
 
 def test_a_model_trained_after_the_registered_commit_shows_its_name_only(
