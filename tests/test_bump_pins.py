@@ -6,6 +6,7 @@ own pins and Dependabot's settings."""
 from __future__ import annotations
 
 import re
+import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -282,3 +283,23 @@ def test_an_unreachable_index_is_one_line_naming_the_address(
         "bump_pins: http://127.0.0.1:9/pypi/black/json: [Errno 111] Connection refused\n"
     )
     assert snapshot(tmp_path) == before
+
+
+def test_every_file_that_pins_a_package_is_kept_by_the_tool() -> None:
+    """A pin added to a file the tool does not read would never move."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=TEMPLATE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
+    pinning = {
+        relative
+        for relative in filter(None, listed)
+        if not relative.startswith("tests/")
+        and not relative.endswith(".md")
+        and (TEMPLATE_DIR / relative).is_file()
+        and bump_pins.PACKAGE_PIN.search((TEMPLATE_DIR / relative).read_text(errors="replace"))
+    }
+    assert pinning == {*bump_pins.PIN_FILES, bump_pins.REQUIREMENTS}
