@@ -123,3 +123,19 @@ def test_notices_are_written_for_the_ci_platform(
         monkeypatch.setenv(platform, "true")
 
     assert audit_lock.annotate("notice", "offline") == expected
+
+
+def test_without_a_lock_file_the_audit_says_what_to_run(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("TF_BUILD", raising=False)
+
+    assert audit_lock.main() == 1
+
+    assert capsys.readouterr().out == (
+        "audit: error: uv.lock: not found; run make setup, which writes it\n"
+    )

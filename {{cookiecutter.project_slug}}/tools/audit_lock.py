@@ -161,6 +161,9 @@ def run_pip_audit(requirements: Path, report: Path) -> subprocess.CompletedProce
 
 def main() -> int:
     """Export, audit, print the verdict; its exit status."""
+    if not Path("uv.lock").is_file():
+        print(annotate("error", "uv.lock: not found; run make setup, which writes it"))
+        return 1
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         report = folder / "report.json"
