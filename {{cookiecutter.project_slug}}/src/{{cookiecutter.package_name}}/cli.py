@@ -172,6 +172,8 @@ def run_repro(args: argparse.Namespace, params: Params) -> int:
             f"{args.params}: repro runs the pipeline of dvc.yaml, whose stages read"
             f" {DEFAULT_PARAMS_FILE}; run it without --params"
         )
+    import logging
+
     try:
         from dvc.cli import main as dvc_main
     except ImportError:  # an install without the dev extra (the serving image)
@@ -179,6 +181,10 @@ def run_repro(args: argparse.Namespace, params: Params) -> int:
         print(message, file=sys.stderr)
         return EXIT_ERROR
     run_check(args, params)
+    # DVC's "To track the changes with git, run: git add ..." leaves out
+    # reports/ and uv.lock; it is shown only when this logger is enabled for
+    # INFO (dvc/repo/scm_context.py). `make repro` prints the README's line.
+    logging.getLogger("dvc.repo.scm_context").setLevel(logging.WARNING)
     # The stages write to the same terminal or pipe: what this process printed
     # goes out first.
     sys.stdout.flush()
