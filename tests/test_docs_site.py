@@ -44,8 +44,11 @@ METRICS_HEADER = ["Metric", "Value", "Minimum", "Result"]
 PAGE_CONTENT = """(() => ({
   tables: [...document.querySelectorAll("article table")].map(
     t => [...t.rows].map(r => [...r.cells].map(c => c.textContent.trim()))),
-  images: [...document.querySelectorAll("article img")].map(
-    i => ({alt: i.alt, width: i.naturalWidth, height: i.naturalHeight})),
+  images: [...document.querySelectorAll("article img")].map(i => ({
+    alt: i.alt, width: i.naturalWidth, height: i.naturalHeight,
+    shownWidth: i.width, shownHeight: i.height})),
+  links: [...document.querySelectorAll("article a")].map(a => a.getAttribute("href")),
+  items: [...document.querySelectorAll("article li")].map(li => li.innerText),
   text: document.querySelector("article").innerText,
 }))()"""
 
@@ -54,6 +57,85 @@ PAGE_CONTENT = """(() => ({
 OVERFLOWING_CODE = """[...document.querySelectorAll("article pre > code")]
   .filter(code => code.scrollWidth > code.clientWidth)
   .map(code => code.textContent.split("\\n")[0])"""
+
+
+# Where on the page (pixels from its top) each of WORDS first appears.
+WHERE_WORDS_ARE = """((words) => {
+  const walker = document.createTreeWalker(document.querySelector("article"), NodeFilter.SHOW_TEXT);
+  const tops = {};
+  while (walker.nextNode()) {
+    const range = document.createRange();
+    range.selectNodeContents(walker.currentNode);
+    for (const word of words)
+      if (!(word in tops) && walker.currentNode.textContent.includes(word))
+        tops[word] = range.getBoundingClientRect().top + window.scrollY;
+  }
+  return tops;
+})(WORDS)"""
+
+# The remotes page's folded sections (<details>) and its third-level headings.
+REMOTE_SECTIONS = """(() => ({
+  folded: [...document.querySelectorAll("article details")].map(
+    d => ({title: d.querySelector("summary").textContent.trim(), open: d.open})),
+  headings: [...document.querySelectorAll("article h2, article h3")].map(
+    h => h.textContent.replace("\u00b6", "").trim()),
+}))()"""
+
+# Runs in a baked project: records every matplotlib figure that is saved while
+# CALL runs, then prints what a reader of the picture sees, as JSON: each
+# figure's axes (limits, tick labels, axis labels, legend texts, the data
+# points and the legend's box in pixels) and its texts' font sizes in points.
+FIGURES_SCRIPT = """
+import json
+import sys
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+drawn = []
+save = Figure.savefig
+
+
+def record(figure, *args, **kwargs):
+    drawn.append(figure)
+    return save(figure, *args, **kwargs)
+
+
+Figure.savefig = record
+CALL
+figures = []
+for figure in drawn:
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    axes = figure.axes[0]
+    legends = [*figure.legends, *[a.get_legend() for a in figure.axes if a.get_legend()]]
+    lines = [line for line in axes.get_lines() if not line.get_label().startswith("_")]
+    figures.append({
+        "ylim": list(axes.get_ylim()),
+        "xticks": [t.get_text() for t in axes.get_xticklabels()],
+        "yticks": [t.get_text() for t in axes.get_yticklabels()],
+        "labels": [axes.get_xlabel(), axes.get_ylabel()],
+        "lines": {line.get_label(): [float(y) for y in line.get_ydata()] for line in lines},
+        "points": [list(axes.transData.transform(xy)) for line in lines for xy in line.get_xydata()],
+        "axes_box": list(axes.get_window_extent(renderer).extents),
+        "legends": [[t.get_text() for t in legend.get_texts()] for legend in legends],
+        "legend_boxes": [list(legend.get_window_extent(renderer).extents) for legend in legends],
+        "font_sizes": [t.get_fontsize() for t in axes.texts],
+    })
+print(json.dumps(figures))
+"""
+
+
+def figures_drawn_by(project: Baked, call: str, *args: str) -> list[dict]:
+    """What FIGURES_SCRIPT sees of the figures that ``call`` saves, run in ``project``."""
+    script = FIGURES_SCRIPT.replace("CALL", call)
+    return json.loads(project.run("python", "-c", script, *args).stdout.splitlines()[-1])
+
+
+def overlaps(box: list[float], other: list[float]) -> bool:
+    """Whether two (x0, y0, x1, y1) boxes share any area."""
+    return box[0] < other[2] and other[0] < box[2] and box[1] < other[3] and other[1] < box[3]
 
 
 # model.C of three commits of metrics, and the stage GTO gives each version.
@@ -110,12 +192,16 @@ def browser() -> Iterator[Browser]:
 
 
 def view(browser: Browser, site: Site, page: str, shots: Path, script: str = PAGE_CONTENT):
-    """Open ``page`` of ``site`` over HTTP, screenshot it, return what ``script`` finds."""
+    """Open ``page`` of ``site`` over HTTP, screenshot it, return what ``script`` finds.
+
+    ``page`` is the page's folder; "" is the home page.
+    """
     with StaticHTTPServer(site.path) as server:
-        browser.open(f"{server.url}/{page}/")
+        browser.open(f"{server.url}/{page}/" if page else f"{server.url}/")
         content = browser.evaluate(script)
         shots.mkdir(exist_ok=True)
-        browser.screenshot(shots / f"{site.builder}-{page}.png")
+        name = page.replace("/", "-") or "home"
+        browser.screenshot(shots / f"{site.builder}-{name}.png")
     return content
 
 
@@ -172,9 +258,7 @@ def test_metrics_history_shows_every_version_and_its_stage(
     trained: Baked, site: Site, browser: Browser, shots: Path
 ) -> None:
     page = view(browser, site, "metrics-history", shots)
-    table = next(
-        t for t in page["tables"] if t and t[0][:4] == ["Commit", "Date", "Version", "Stage"]
-    )
+    table = history_table(page)
     rows = {row[2]: row for row in table[1:]}
     assert list(rows) == ["v0.0.3", "v0.0.2", "v0.0.1"]  # newest first
     stages = {version: row[3] for version, row in rows.items()}
@@ -192,9 +276,163 @@ def test_metrics_history_shows_every_version_and_its_stage(
     assert "v0.0.1 → v0.0.2 → v0.0.3" in chart["alt"]
 
 
-@pytest.mark.parametrize("page", ["onboarding", "serving", "pipeline", "model-registry"])
-def test_code_blocks_fit_the_column(site: Site, browser: Browser, shots: Path, page: str) -> None:
-    assert view(browser, site, page, shots, OVERFLOWING_CODE) == []
+def history_table(page: dict) -> list[list[str]]:
+    """The metrics-history table of a page's content."""
+    return next(t for t in page["tables"] if t and t[0][:2] == ["Commit", "Committed (UTC)"])
+
+
+def test_metrics_history_says_what_changed_and_when(
+    trained: Baked, site: Site, browser: Browser, shots: Path
+) -> None:
+    page = view(browser, site, "metrics-history", shots)
+    table = history_table(page)
+    rows = {row[2]: dict(zip(table[0], row)) for row in table[1:]}
+    changes = {}
+    for version, (C, _) in zip(("v0.0.1", "v0.0.2", "v0.0.3"), HISTORY):
+        commit = trained.run("git", "rev-parse", f"model@{version}^{{commit}}").stdout.strip()
+        committed = trained.run(
+            "git",
+            "show",
+            "-s",
+            "--format=%cd",
+            "--date=format-local:%Y-%m-%d %H:%M",
+            commit,
+            extra_env={"TZ": "UTC"},
+        ).stdout.strip()
+        assert rows[version]["Committed (UTC)"] == committed, version
+        (changes[version],) = [item for item in page["items"] if item.startswith(version)]
+        assert f"Train with C={C}" in changes[version], version
+        assert commit[:7] in changes[version] and "logistic_regression" in changes[version]
+    assert "first model" in changes["v0.0.1"]
+    assert "model.logistic_regression.C: 0.05 → 0.3" in changes["v0.0.2"]
+    assert "model.logistic_regression.C: 0.3 → 1.0" in changes["v0.0.3"]
+
+
+def test_metrics_chart_keeps_drops_in_proportion_and_its_legend_off_the_points(
+    trained: Baked,
+) -> None:
+    call = 'import runpy; runpy.run_path("docs/metrics_history.py")["metrics_history"]()'
+    (chart,) = figures_drawn_by(trained, call)
+    low, high = chart["ylim"]
+    for name, values in chart["lines"].items():
+        steps = [abs(after - before) for before, after in zip(values, values[1:])]
+        # accuracy moves by 0.0089 in this history: a small share of the axis.
+        assert max(steps) / (high - low) <= 0.25, (name, values, chart["ylim"])
+    assert chart["legend_boxes"], "the chart has a legend"
+    for box in chart["legend_boxes"]:
+        assert not overlaps(box, chart["axes_box"]), (box, chart["axes_box"])
+
+
+def test_model_card_names_the_classes_and_gives_auc_as_its_table_does(
+    trained: Baked, site: Site, browser: Browser, shots: Path, tmp_path: Path
+) -> None:
+    # Run evaluate again, its outputs in tmp_path, to see what its plots show.
+    call = f"""
+from pathlib import Path
+import yaml
+from {trained.package}.config import load_params
+from {trained.package}.evaluate import evaluate
+params = yaml.safe_load(Path("params.yaml").read_text())
+out = Path(sys.argv[1])
+for key in ("metrics", "confusion_matrix", "roc", "confusion_matrix_image", "roc_image"):
+    params["paths"][key] = str(out / Path(params["paths"][key]).name)
+(out / "params.yaml").write_text(yaml.safe_dump(params))
+evaluate(load_params(out / "params.yaml"))
+"""
+    confusion, roc = figures_drawn_by(trained, call, str(tmp_path))
+    classes = ["malignant", "benign"]  # scikit-learn's target_names of breast_cancer, 0 then 1
+    assert confusion["xticks"] == classes and confusion["yticks"] == classes
+    roc_auc = json.loads(trained.read("reports/metrics.json"))["roc_auc"]
+    assert any(f"AUC = {roc_auc:.4f}" in text for text in roc["legends"][0]), roc["legends"]
+    assert all("benign" in label for label in roc["labels"]), roc["labels"]
+    page = view(browser, site, "model-card", shots)
+    alts = [image["alt"] for image in page["images"]]
+    assert any("malignant" in alt and "benign" in alt for alt in alts), alts
+
+
+def test_pipeline_dag_reads_without_zooming(
+    trained: Baked, site: Site, browser: Browser, shots: Path
+) -> None:
+    images = view(browser, site, "pipeline", shots)["images"]
+    (dag,) = [image for image in images if image["alt"].startswith("Pipeline")]
+    # Shown at (nearly) its own size, not shrunk into a strip.
+    assert dag["shownWidth"] >= 0.9 * dag["width"], dag
+    assert dag["shownHeight"] >= 200, dag
+    call = 'import runpy; runpy.run_path("docs/pipeline_dag.py")["pipeline_dag"]()'
+    (picture,) = figures_drawn_by(trained, call)
+    assert picture["font_sizes"] and min(picture["font_sizes"]) >= 13, picture["font_sizes"]
+
+
+def test_home_page_leads_with_the_current_model(
+    trained: Baked, site: Site, browser: Browser, shots: Path
+) -> None:
+    page = view(browser, site, "", shots)
+    metrics = json.loads(trained.read("reports/metrics.json"))
+    scores = [f"{value:.4f}" for value in metrics.values()]
+    for word in (*scores, "v0.0.3", "staging"):
+        assert word in page["text"], word
+    assert any(link and link.startswith("model-card") for link in page["links"]), page["links"]
+    assert any(link and link.startswith("onboarding") for link in page["links"]), page["links"]
+    words = json.dumps(["v0.0.3", scores[0]])
+    tops = view(browser, site, "", shots, WHERE_WORDS_ARE.replace("WORDS", words))
+    assert all(top < 500 for top in tops.values()), tops  # in the first screen, near the top
+
+
+def test_remotes_page_of_a_local_project_leads_with_its_own_remote(
+    site: Site, browser: Browser, shots: Path
+) -> None:
+    page = view(browser, site, "remotes", shots, REMOTE_SECTIONS)
+    headings = page["headings"]
+    own = headings.index("Authenticate on your machine") + 1
+    assert headings[own] == "A local directory", headings
+    folded = {section["title"]: section["open"] for section in page["folded"]}
+    others = ("Amazon S3", "Google Cloud Storage", "Azure Blob Storage", "SSH", "HTTP(S)")
+    assert all(folded.get(title) is False for title in others), folded
+    assert "A local directory" not in folded and "Amazon S3" not in headings
+
+
+@pytest.mark.parametrize("remote, own", [("ssh", "SSH"), ("s3", "Amazon S3"), ("none", None)])
+def test_remotes_page_leads_with_the_remote_of_each_type(
+    tmp_path: Path, remote: str, own: str | None
+) -> None:
+    text = bake(tmp_path, dvc_remote=remote).read("docs/remotes.md")
+    section = text.split("## Authenticate on your machine", 1)[1].split("\n## ", 1)[0]
+    headings = re.findall(r"^### (.+)$", section, re.MULTILINE)
+    folded = re.findall(r'^\?\?\? note "(.+)"$', section, re.MULTILINE)
+    if own is None:  # no remote yet: every type open, to choose from
+        assert len(headings) >= 6 and folded == [], (headings, folded)
+    else:
+        assert headings[0] == own and own not in folded, (headings, folded)
+        assert len(headings) + len(folded) >= 6, (headings, folded)
+
+
+def pages(site: Site) -> list[str]:
+    """Every page of the built site, by its folder ("" is the home page)."""
+    found = [
+        path.parent.relative_to(site.path).as_posix() for path in site.path.rglob("index.html")
+    ]
+    return sorted("" if page == "." else page for page in found)
+
+
+def test_code_blocks_fit_the_column(site: Site, browser: Browser, shots: Path) -> None:
+    overflowing = {page: view(browser, site, page, shots, OVERFLOWING_CODE) for page in pages(site)}
+    assert len(overflowing) >= 10, overflowing  # the home page and every page of the nav
+    assert {page: lines for page, lines in overflowing.items() if lines} == {}
+
+
+# The first-column code (file names) of the CI/CD page's tables that wraps onto
+# more than one line.
+WRAPPED_FILE_NAMES = """[...document.querySelectorAll("article td:first-child code")]
+  .filter(code => code.getClientRects().length > 1)
+  .map(code => code.textContent)"""
+
+
+def test_ci_cd_tables_keep_file_names_on_one_line(
+    site: Site, browser: Browser, shots: Path
+) -> None:
+    page = view(browser, site, "ci-cd", shots)
+    assert "monitoring.yml" in page["text"]
+    assert view(browser, site, "ci-cd", shots, WRAPPED_FILE_NAMES) == []
 
 
 def test_site_was_built_by_the_chosen_builder(site: Site) -> None:

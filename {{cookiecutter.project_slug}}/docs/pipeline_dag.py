@@ -23,6 +23,15 @@ import networkx
 import pydot
 from matplotlib.figure import Figure
 
+# The picture is drawn as wide as the page's text column (about 690 pixels in
+# both builders' themes), so the browser shows it at its own size: the stage
+# names stay as large as the text around them.
+WIDTH_INCHES = 6.8
+DPI = 100
+FONT_SIZE = 15
+# Room around each stage's name that an arrow does not enter, in points.
+BOX_MARGIN = 48
+
 
 def read_pipeline_graph() -> networkx.DiGraph[str]:
     """The stages of ``dvc.yaml`` and the order between them."""
@@ -49,24 +58,37 @@ def draw_pipeline(graph: networkx.DiGraph[str]) -> bytes:
             graph.nodes[stage]["layer"] = number
     positions = networkx.multipartite_layout(graph, subset_key="layer")
     tallest = max(len(layer) for layer in layers)
-    size = (2.4 * len(layers), 0.8 + 0.9 * tallest)
-    figure = Figure(figsize=size, dpi=100, layout="constrained")
+    size = (WIDTH_INCHES, 1.4 + 0.9 * tallest)
+    figure = Figure(figsize=size, dpi=DPI, layout="constrained")
     axes = figure.subplots()
-    networkx.draw_networkx_edges(
-        graph,
-        positions,
-        ax=axes,
-        arrowstyle="-|>",
-        arrowsize=16,
-        edge_color="#555555",
-        connectionstyle="arc3,rad=0.2",  # an edge that skips a stage curves round it
-        min_source_margin=38,
-        min_target_margin=38,
+    step: dict[str, int] = networkx.get_node_attributes(graph, "layer")
+    # Straight arrows between neighbouring steps; an edge that skips a step
+    # curves below the stages it passes.
+    for skips, bend in ((False, "arc3"), (True, "arc3,rad=0.3")):
+        networkx.draw_networkx_edges(
+            graph,
+            positions,
+            edgelist=[
+                (a, b) for a, b in graph.edges if (step[b] - step[a] > 1) == skips
+            ],
+            ax=axes,
+            arrowstyle="-|>",
+            arrowsize=20,
+            width=1.5,
+            edge_color="#555555",
+            connectionstyle=bend,
+            min_source_margin=BOX_MARGIN,
+            min_target_margin=BOX_MARGIN,
+        )
+    box = {"boxstyle": "round,pad=0.6", "facecolor": "#e8eaf6", "edgecolor": "#3949ab"}
+    networkx.draw_networkx_labels(
+        graph, positions, ax=axes, font_size=FONT_SIZE, bbox=box
     )
-    box = {"boxstyle": "round,pad=0.5", "facecolor": "#e8eaf6", "edgecolor": "#3949ab"}
-    networkx.draw_networkx_labels(graph, positions, ax=axes, font_size=11, bbox=box)
+    xs = [x for x, _ in positions.values()]
+    ys = [y for _, y in positions.values()]
+    axes.set_xlim(min(xs) - 0.25, max(xs) + 0.25)
+    axes.set_ylim(min(ys) - 0.45, max(ys) + 0.3)
     axes.set_axis_off()
-    axes.margins(x=0.15, y=0.5)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()

@@ -82,7 +82,10 @@ def test_card_embeds_both_plots(evaluated_params: Params, params_file: Path) -> 
     images = EMBEDDED_PNG.findall(model_card(params_file))
 
     alts = [alt for alt, _ in images]
-    assert alts == ["Confusion matrix of the test set", "ROC curve of the test set"]
+    assert alts == [
+        "Confusion matrix of the test set (0 is malignant, 1 is benign)",
+        "ROC curve of the test set (positive class: benign)",
+    ]
     for _, data in images:
         assert base64.b64decode(data).startswith(PNG_SIGNATURE)
 

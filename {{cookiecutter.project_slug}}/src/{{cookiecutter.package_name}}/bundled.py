@@ -39,3 +39,10 @@ def load_bundled(name: str, target: str) -> pd.DataFrame:
         )
     frame[target] = bunch.target.astype(int)
     return frame
+
+
+def bundled_class_names(name: str) -> list[str] | None:
+    """What the labels 0, 1, ... of dataset ``name`` stand for (``target_names``)."""
+    if name not in DATASETS:
+        return None
+    return [str(label) for label in DATASETS[name]().target_names]

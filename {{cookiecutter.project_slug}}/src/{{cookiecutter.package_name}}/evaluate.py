@@ -28,6 +28,7 @@ from .data import load_prepared, write_csv
 from .metrics import write_metrics
 from .plots import save_confusion_matrix, save_roc_curve
 from .predict import load_model, predict
+from .sources import class_names
 
 # Digits kept in the metrics file: enough to see real changes, short to read.
 METRIC_DECIMALS = 4
@@ -78,8 +79,10 @@ def evaluate(params: Params) -> dict[str, float]:
     write_metrics(metrics, params.paths.metrics)
     write_confusion_data(actual, result["prediction"], params.paths.confusion_matrix)
     write_roc_data(actual, result["probability"], params.paths.roc)
+    names = class_names(params.data.source)
     save_confusion_matrix(
-        actual, result["prediction"], params.paths.confusion_matrix_image
+        actual, result["prediction"], params.paths.confusion_matrix_image, names
     )
-    save_roc_curve(actual, result["probability"], params.paths.roc_image)
+    positive = names[1] if names else "1"
+    save_roc_curve(actual, result["probability"], params.paths.roc_image, positive)
     return metrics

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 # Size of each image in inches, and its resolution: 500 x 400 pixels.
 FIGURE_SIZE = (5.0, 4.0)
 DPI = 100
+# Decimals of the AUC in the ROC curve's legend: as many as the metrics file
+# and the model card's table give (evaluate.METRIC_DECIMALS).
+AUC_DECIMALS = 4
 
 
 def new_figure() -> tuple[Figure, Axes]:
@@ -51,21 +54,42 @@ def save_figure(figure: Figure, path: Path) -> Path:
     return path
 
 
-def save_confusion_matrix(actual: pd.Series, predicted: pd.Series, path: Path) -> Path:
-    """Draw the confusion matrix of 0/1 ``predicted`` labels against ``actual``."""
+def save_confusion_matrix(
+    actual: pd.Series,
+    predicted: pd.Series,
+    path: Path,
+    class_names: list[str] | None = None,
+) -> Path:
+    """Draw the confusion matrix of 0/1 ``predicted`` labels against ``actual``.
+
+    The axes name the classes by ``class_names`` (for 0, then 1) when given,
+    else by the labels themselves.
+    """
     figure, axes = new_figure()
     ConfusionMatrixDisplay.from_predictions(
-        actual, predicted, ax=axes, colorbar=False, cmap="Blues"
+        actual,
+        predicted,
+        ax=axes,
+        colorbar=False,
+        cmap="Blues",
+        display_labels=class_names,
     )
     axes.set_title("Confusion matrix (test set)")
     return save_figure(figure, path)
 
 
-def save_roc_curve(actual: pd.Series, probability: pd.Series, path: Path) -> Path:
-    """Draw the ROC curve of the predicted probabilities of class 1."""
+def save_roc_curve(
+    actual: pd.Series, probability: pd.Series, path: Path, positive: str = "1"
+) -> Path:
+    """Draw the ROC curve of the predicted probabilities of class 1 (``positive``)."""
     figure, axes = new_figure()
-    RocCurveDisplay.from_predictions(
+    display = RocCurveDisplay.from_predictions(
         actual, probability, ax=axes, name="model", plot_chance_level=True
     )
+    # scikit-learn's legend gives the AUC with two decimals (1.00 for 0.9973).
+    display.line_.set_label(f"model (AUC = {display.roc_auc:.{AUC_DECIMALS}f})")
+    axes.legend(loc="lower right")
+    axes.set_xlabel(f"False positive rate (positive class: {positive})")
+    axes.set_ylabel(f"True positive rate (positive class: {positive})")
     axes.set_title("ROC curve (test set)")
     return save_figure(figure, path)

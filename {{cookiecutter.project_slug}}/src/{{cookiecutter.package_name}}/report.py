@@ -23,6 +23,7 @@ import pandas as pd
 from .config import DEFAULT_PARAMS_FILE, Params, load_params
 from .integrity import MODEL_ID_LENGTH, ModelIdentity, head_registration, lock_beside
 from .metrics import meets_minimum, read_metrics
+from .sources import class_names
 
 # Shown instead of the model card while the pipeline has not run in this checkout.
 NOT_TRAINED = """!!! note "No trained model in this checkout"
@@ -88,9 +89,12 @@ def metrics_table(params: Params) -> str:
 
 def plot_images(params: Params) -> str:
     """The confusion matrix and the ROC curve drawn by ``evaluate``, embedded."""
+    paths = params.paths
+    names = class_names(params.data.source) or ["0", "1"]
+    classes = f"0 is {names[0]}, 1 is {names[1]}"
     plots = (
-        ("Confusion matrix of the test set", params.paths.confusion_matrix_image),
-        ("ROC curve of the test set", params.paths.roc_image),
+        (f"Confusion matrix of the test set ({classes})", paths.confusion_matrix_image),
+        (f"ROC curve of the test set (positive class: {names[1]})", paths.roc_image),
     )
     return "\n".join(image(alt, path.read_bytes()) for alt, path in plots)
 

@@ -43,6 +43,19 @@ def load_raw(source: str, target: str) -> pd.DataFrame:
     return read_csv(source)
 
 
+def class_names(source: str) -> list[str] | None:
+    """What the labels 0 and 1 of ``source`` stand for, when the data says.
+
+    A bundled dataset names its classes; a CSV file does not (None), and the
+    plots show the labels themselves.
+    """
+    if source.startswith(BUNDLED_PREFIX):
+        from .bundled import bundled_class_names
+
+        return bundled_class_names(source.removeprefix(BUNDLED_PREFIX))
+    return None
+
+
 def ingest(params: Params) -> Path:
     """Write a snapshot of ``data.source`` to ``paths.raw`` and return its path.
 
