@@ -269,7 +269,9 @@ def test_pyproject_follows_answers(baked: dict[str, Baked], answers: dict) -> No
     hook_ids = {hook["id"] for hook in hooks}
     wanted = {"black-flake8": {"black", "flake8"}, "ruff": {"ruff-format", "ruff-check"}}
     assert wanted[answers["linter"]] <= hook_ids
-    assert not (wanted["ruff" if answers["linter"] == "black-flake8" else "black-flake8"] & hook_ids)
+    assert not (
+        wanted["ruff" if answers["linter"] == "black-flake8" else "black-flake8"] & hook_ids
+    )
 
 
 @pytest.mark.parametrize("spelling", ["false", "no", "n", "0"])
