@@ -117,7 +117,9 @@ for figure in drawn:
         "yticks": [t.get_text() for t in axes.get_yticklabels()],
         "labels": [axes.get_xlabel(), axes.get_ylabel()],
         "lines": {line.get_label(): [float(y) for y in line.get_ydata()] for line in lines},
-        "points": [list(axes.transData.transform(xy)) for line in lines for xy in line.get_xydata()],
+        "points": [
+            list(axes.transData.transform(xy)) for line in lines for xy in line.get_xydata()
+        ],
         "axes_box": list(axes.get_window_extent(renderer).extents),
         "legends": [[t.get_text() for t in legend.get_texts()] for legend in legends],
         "legend_boxes": [list(legend.get_window_extent(renderer).extents) for legend in legends],
