@@ -4,9 +4,10 @@ With ``serving`` off no trace of serving is left; with it on, each trace is ther
 
 Slow checks (``@pytest.mark.slow``): after ``dvc repro`` the baked app runs
 under uvicorn on 127.0.0.1 and answers like ``python -m <pkg> predict``, refuses
-bad requests with 422 without falling over, takes a bounded load with no error,
-and refuses to start without a model. The image and the platforms that run it
-are in test_serving_image.py.
+bad requests with 422 without falling over, cuts off clients that send their
+body too slowly (slowloris), shows its API page offline in Chromium, takes a
+bounded load with no error, and refuses to start without a model. The image
+and the platforms that run it are in test_serving_image.py.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import hashlib
 import io
 import json
 import re
+import socket
+import time
 import tomllib
 import urllib.error
 import urllib.request
@@ -25,8 +28,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import Baked
-from servers import get_json
+from browser import Browser, chromium_executable
+from helpers import Baked, add_lock_file, bake, uv, uv_from_cache_first
+from servers import LOOPBACK, get_json
 
 from bench_serving import (
     ModelServer,
@@ -35,6 +39,9 @@ from bench_serving import (
 )
 
 LOAD_REQUESTS = 2000
+# serve.py's READ_TIMEOUT: the seconds a client may take to send a body.
+READ_TIMEOUT = 10
+SLOW_CLIENTS = 50
 SERVING_FILES = (
     "Dockerfile",
     ".dockerignore",
@@ -209,6 +216,60 @@ def test_bad_requests_get_422_naming_the_field(server: ModelServer, serving_trai
 
 
 @pytest.mark.slow
+def test_clients_that_send_their_body_too_slowly_are_cut_off(server: ModelServer) -> None:
+    """Slowloris: each client sends its headers and one byte of a 1,000-byte body,
+    then nothing. Each gets a 408 after READ_TIMEOUT and its connection is closed
+    (uvicorn's keep-alive timeout, 5 s); /health answers meanwhile."""
+    head = (
+        b"POST /predict HTTP/1.1\r\nHost: " + LOOPBACK.encode() + b"\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
+    )
+    start = time.monotonic()
+    clients = [socket.create_connection((LOOPBACK, server.port)) for _ in range(SLOW_CLIENTS)]
+    try:
+        for client in clients:
+            client.sendall(head)
+            client.settimeout(READ_TIMEOUT + 20)
+        assert get_json(f"{server.url}/health")[0] == 200
+        answers = [b"".join(iter(lambda: client.recv(65536), b"")) for client in clients]
+        closed = time.monotonic() - start
+    finally:
+        for client in clients:
+            client.close()
+
+    assert [answer.split(b"\r\n", 1)[0] for answer in answers] == [
+        b"HTTP/1.1 408 Request Timeout"
+    ] * SLOW_CLIENTS
+    assert b'"type":"body_too_slow"' in answers[0]
+    # Answered after READ_TIMEOUT, hung up by uvicorn's keep-alive timeout (5 s).
+    assert READ_TIMEOUT <= closed < READ_TIMEOUT + 15
+    assert get_json(f"{server.url}/health")[0] == 200
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(chromium_executable() is None, reason="needs Chromium (.ci/run installs it)")
+def test_the_api_page_works_offline(server: ModelServer, tmp_path: Path) -> None:
+    """/docs in Chromium on a machine without the internet: Swagger UI's files come
+    from the app (fastapi-offline), and the page lists both operations."""
+    executable = chromium_executable()
+    assert executable is not None
+    with Browser(executable) as browser:
+        browser.open(f"{server.url}/docs")
+        deadline = time.monotonic() + 30
+        operations = 0
+        while operations < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            operations = browser.evaluate("document.querySelectorAll('.opblock').length")
+        browser.screenshot(tmp_path / "docs.png")
+        assets = browser.evaluate(
+            "performance.getEntriesByType('resource').map(entry => entry.name)"
+        )
+
+    assert operations >= 2, f"Swagger UI did not render (screenshot: {tmp_path / 'docs.png'})"
+    assert assets and all(asset.startswith(server.url) for asset in assets), assets
+
+
+@pytest.mark.slow
 def test_bounded_load_has_no_errors(server: ModelServer, serving_trained: Baked) -> None:
     row = prepared_rows(serving_trained)[0]
 
@@ -220,6 +281,41 @@ def test_bounded_load_has_no_errors(server: ModelServer, serving_trained: Baked)
         f"\n{LOAD_REQUESTS} single predictions: {result.requests_per_second:.0f} req/s, "
         f"p50 {result.percentile(0.5) * 1000:.1f} ms, p95 {result.percentile(0.95) * 1000:.1f} ms"
     )
+
+
+@pytest.mark.slow
+def test_make_serve_serves_the_current_commits_version(tmp_path: Path) -> None:
+    """The editable install records the package version when uv installs it: make
+    serve reinstalls it when the commit or a tag changed (pyproject.toml's uv
+    cache-keys), so /health does not name the version of an older commit.
+
+    The server itself is a stand-in (BIN, first on PATH, with the test run's
+    uv) that prints the version the package reports: the real one is tested
+    above."""
+    project = bake(tmp_path)
+    project.set_git_identity()
+    add_lock_file(project)
+    project.run("git", "add", "uv.lock")
+    project.run("git", "commit", "-q", "-m", "Lock")
+    project.run("git", "tag", "v1.0.0")
+    venv = project.path / ".venv"
+    sync = ["sync", "--locked", "--extra", "serve", "--project", str(project.path)]
+    uv_from_cache_first(sync, env={**project.env(), "UV_PROJECT_ENVIRONMENT": str(venv)})
+    (project.path / "NOTES.md").write_text("A commit after the release.\n")
+    project.run("git", "add", "NOTES.md")
+    project.run("git", "commit", "-q", "-m", "After v1.0.0")
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "python").write_text(
+        f"#!/bin/sh\nexec {venv}/bin/python -c"
+        f" 'import {project.package}; print({project.package}.__version__)'\n"
+    )
+    (shim / "python").chmod(0o755)
+    (shim / "uv").symlink_to(uv())
+
+    served = project.run("make", "serve", f"VENV={venv}", f"BIN={shim}")
+
+    assert served.stdout.strip().splitlines()[-1].startswith("1.0.1.dev1+g")
 
 
 @pytest.mark.slow

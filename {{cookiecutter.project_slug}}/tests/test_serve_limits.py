@@ -114,7 +114,7 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(
     assert "serve.max_body_bytes" in problem["message"]
 
 
-def test_many_unknown_fields_get_a_bounded_422(
+def test_a_flood_of_unknown_fields_gets_one_422(
     client: TestClient, instance: dict[str, float]
 ) -> None:
     flood = {f"unknown_{index}": 0 for index in range(2000)}
@@ -124,11 +124,28 @@ def test_many_unknown_fields_get_a_bounded_422(
     response = post(client, body)
 
     assert response.status_code == 422
+    problem = only_problem(response)
+    assert problem["type"] == "too_many_keys"
+    assert f"has {len(instance) + 2000} keys" in problem["message"]
+
+
+def test_many_problems_get_a_bounded_422(
+    client: TestClient, instance: dict[str, float]
+) -> None:
+    # Every feature missing and as many unknown ones, in each of 5 instances:
+    # the problems of the first are listed.
+    unknown = {f"unknown_{index}": 0 for index in range(len(instance))}
+    body = json.dumps({"instances": [unknown] * 5}).encode()
+
+    response = post(client, body)
+
+    assert response.status_code == 422
     detail = response.json()["detail"]
     assert len(detail) == MAX_PROBLEMS + 1
+    total = 2 * len(instance)
     assert detail[-1] == {
         "field": "body",
-        "message": f"{2000 - MAX_PROBLEMS} more problems not listed",
+        "message": f"{total - MAX_PROBLEMS} more problems not listed",
         "type": "too_many_problems",
     }
     assert len(response.content) < 5000

@@ -19,6 +19,7 @@ import json
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,7 +32,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, ConfigDict, Field, create_model, with_config
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    FailFast,
+    Field,
+    create_model,
+    with_config,
+)
 from sklearn.pipeline import Pipeline
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -188,8 +196,10 @@ def request_model(
         max_length=max_batch_size,
         description=f"The records to predict, 1 to {max_batch_size} of them.",
     )
+    # FailFast: the problems of the first bad instance only, not of all 256.
+    items = Annotated[list[instance], FailFast()]
     return create_model(
-        "PredictRequest", __config__=STRICT, instances=(list[instance], instances)
+        "PredictRequest", __config__=STRICT, instances=(items, instances)
     )
 
 
@@ -202,11 +212,12 @@ class Refusal(HTTPException):
         self.problem = {"field": "body", "message": message, "type": kind}
 
 
-def problems_response(status_code: int, detail: list[dict[str, Any]]) -> JSONResponse:
-    """The first ``MAX_PROBLEMS`` problems, and how many more there are."""
-    listed = detail[:MAX_PROBLEMS]
-    if len(detail) > MAX_PROBLEMS:
-        more = f"{len(detail) - MAX_PROBLEMS} more problems not listed"
+def problems_response(
+    status_code: int, listed: list[dict[str, Any]], total: int = 1
+) -> JSONResponse:
+    """The problems ``listed``, and how many more of ``total`` there are."""
+    if total > len(listed):
+        more = f"{total - len(listed)} more problems not listed"
         listed.append({"field": "body", "message": more, "type": "too_many_problems"})
     return JSONResponse(status_code=status_code, content={"detail": listed})
 
@@ -218,15 +229,16 @@ async def problem_response(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, Refusal):
         return problems_response(error.status_code, [error.problem])
     if isinstance(error, RequestValidationError):
-        detail = [
+        problems = error.errors()
+        listed = [
             {
                 "field": ".".join(str(part) for part in problem["loc"][1:]) or "body",
                 "message": LIMIT_MESSAGES.get(problem["type"], problem["msg"]),
                 "type": problem["type"],
             }
-            for problem in error.errors()
+            for problem in problems[:MAX_PROBLEMS]
         ]
-        return problems_response(422, detail)
+        return problems_response(422, listed, len(problems))
     field = "instances"
     if isinstance(error, FeatureValueError):
         field = f"instances.{error.row}.{error.column}"
@@ -235,8 +247,13 @@ async def problem_response(request: Request, error: Exception) -> JSONResponse:
     )
 
 
-def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object as a dict; a key given twice is refused, not overwritten."""
+def json_object(pairs: list[tuple[str, Any]], max_keys: int) -> dict[str, Any]:
+    """A JSON object as a dict, refused when a key is given twice (JSON keeps
+    the last silently) or when it has over ``max_keys`` keys (so that a flood
+    of unknown keys costs no error object each)."""
+    if len(pairs) > max_keys:
+        message = f"an object has {len(pairs)} keys, more than {max_keys}"
+        raise Refusal(422, "too_many_keys", message)
     result = dict(pairs)
     if len(result) < len(pairs):
         key = Counter(key for key, _ in pairs).most_common(1)[0][0]
@@ -244,10 +261,11 @@ def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def parse_json(body: bytes) -> Any:
+def parse_json(body: bytes, max_keys: int) -> Any:
     """The JSON document in ``body``; a ``Refusal`` (422) says what is wrong."""
     try:
-        return json.loads(body.decode("utf-8"), object_pairs_hook=unique_keys)
+        hook = partial(json_object, max_keys=max_keys)
+        return json.loads(body.decode("utf-8"), object_pairs_hook=hook)
     except UnicodeDecodeError as error:
         raise Refusal(
             422,
@@ -263,11 +281,12 @@ def parse_json(body: bytes) -> Any:
 
 
 class JSONRequest(Request):
-    """A request whose JSON body ``parse_json`` reads."""
+    """A request whose JSON body ``parse_json`` reads (with the app's
+    ``state.max_keys``)."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            self._json = parse_json(await self.body())
+            self._json = parse_json(await self.body(), self.app.state.max_keys)
         return self._json
 
 
@@ -398,6 +417,8 @@ def build_app(
         description="Predictions of the model trained by this project's pipeline.",
     )
     app.router.route_class = JSONRoute
+    # An instance's keys: its features, and a few unknown ones to name.
+    app.state.max_keys = len(served.features) + MAX_PROBLEMS
     app.add_middleware(
         BodyLimits, max_body_bytes=settings.max_body_bytes, timeout=READ_TIMEOUT
     )
