@@ -409,9 +409,12 @@ def main() -> int:
         batch = (rows * (BATCH_SIZE // len(rows) + 1))[:BATCH_SIZE]
         single_body, batch_body = {"instances": rows[:1]}, {"instances": batch}
         floor_log = scratch / "floor.log"
-        with ModelServer(project, scratch / "server.log") as server, ModelServer(
-            project, floor_log, factory="serving_floor:create_app", app_dir=FLOOR_MODULE.parent
-        ) as floor:
+        with (
+            ModelServer(project, scratch / "server.log") as server,
+            ModelServer(
+                project, floor_log, factory="serving_floor:create_app", app_dir=FLOOR_MODULE.parent
+            ) as floor,
+        ):
             for running in (server, floor):  # warm-up
                 run_load(f"{running.url}/predict", single_body, requests=50)
                 run_load(f"{running.url}/predict", batch_body, requests=10)

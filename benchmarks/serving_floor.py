@@ -23,9 +23,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import joblib
-import pandas as pd
-from fastapi import FastAPI
+# The baked project's virtualenv has them; the template's own mypy may not.
+import joblib  # type: ignore[import-not-found,unused-ignore]
+import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+from fastapi import FastAPI  # type: ignore[import-not-found,unused-ignore]
 
 MODEL = Path("models/model.joblib")
 CALLS = 200
@@ -45,8 +46,7 @@ def create_app() -> FastAPI:
         probabilities = model.predict_proba(pd.DataFrame(body["instances"]))[:, 1]
         return {
             "predictions": [
-                {"prediction": int(p >= 0.5), "probability": float(p)}
-                for p in probabilities
+                {"prediction": int(p >= 0.5), "probability": float(p)} for p in probabilities
             ]
         }
 
@@ -72,9 +72,7 @@ def model_call_costs(rows: list[dict[str, float]]) -> dict[str, float]:
         costs[f"DataFrame, {count} rows"] = median_ms(model.predict_proba, frame)
         with warnings.catch_warnings():  # "X does not have valid feature names"
             warnings.simplefilter("ignore", UserWarning)
-            costs[f"NumPy array, {count} rows"] = median_ms(
-                model.predict_proba, frame.to_numpy()
-            )
+            costs[f"NumPy array, {count} rows"] = median_ms(model.predict_proba, frame.to_numpy())
     return costs
 
 
