@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -399,5 +400,11 @@ def test_image_steps_serve_the_model_with_the_serve_extra_only(
         _, health = get_json(f"http://{LOOPBACK}:{port}/health")
         model = (serving_trained.path / "models" / "model.joblib").read_bytes()
         assert health["model"]["sha256"] == hashlib.sha256(model).hexdigest()
+        # The API page's scripts are in the image (fastapi-offline), not on a CDN.
+        with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/docs", timeout=30) as page:
+            assets = re.findall(r'src="([^"]+\.js)"', page.read().decode())
+        assert assets and all(asset.startswith("/") for asset in assets), assets
+        with urllib.request.urlopen(f"http://{LOOPBACK}:{port}{assets[0]}", timeout=30) as script:
+            assert script.status == 200 and len(script.read()) > 100_000
     finally:
         stop_process(process)
