@@ -1,27 +1,36 @@
 """The documented commands run as written: a failing one turns the suite red.
 
-A shell block of a baked docs page that a reader can run in a baked project
-(no cloud, no secret, no server that runs until stopped) carries the line
-``<!-- docs-test: run -->`` right above its fence; the HTML comment shows on no
-page. The test runs every such block of every page, in the order of the site's
-navigation and of each page, as one bash script in a default bake whose origin
-is a bare repository beside it, and names the block that failed.
+Every shell block of a baked docs page carries a marker on the line right above
+its fence (an HTML comment, shown on no page): ``<!-- docs-test: run -->`` when
+a reader can run it in a baked project as it stands (no cloud account, no
+secret, no server that runs until stopped), ``<!-- docs-test: skip: <reason> -->``
+otherwise. A block without one fails ``test_every_shell_block_is_marked``, in
+every combination of answers.
+
+The run blocks of every page, in the order of the site's navigation and of each
+page, make one bash script. It runs in one bake per DVC remote type that needs
+no cloud account and can be served here: ``local`` (the default, a directory
+beside the project) and ``ssh`` (a real OpenSSH ``sshd`` on 127.0.0.1, set up
+as docs/remotes.md tells a reader), each with an origin that is a bare
+repository beside it. The test names the block that failed.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from helpers import Baked, bake
+from helpers import Baked, bake, combinations, combination_id
+from servers import SSHServer, sshd_unavailable
 
-pytestmark = pytest.mark.slow
-
-MARK = "<!-- docs-test: run -->"
-BLOCK_START = re.compile(r"^```(bash|sh)\s*$")
+RUN = "<!-- docs-test: run -->"
+SKIP = re.compile(r"<!-- docs-test: skip: (\S.*\S) -->")
+FENCE = re.compile(r"^\s*```(bash|sh)\s*$")
 NAV_PAGE = re.compile(r"^\s*- [^:]+: (\S+\.md)\s*$")
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Reader",
@@ -31,20 +40,37 @@ IDENTITY = {
 }
 
 
-def marked_blocks(text: str) -> list[tuple[int, str]]:
-    """The shell blocks under ``MARK``: (the fence's line number, the commands)."""
+@dataclass(frozen=True)
+class Block:
+    """A shell block of a page: its fence's line number, marker and commands."""
+
+    line: int
+    marker: str
+    commands: str
+
+    @property
+    def runs(self) -> bool:
+        return self.marker == RUN
+
+
+def shell_blocks(text: str) -> list[Block]:
+    """Every bash or sh block of a page, with the marker above its fence ("" if none)."""
     lines = text.splitlines()
     blocks = []
     for number, line in enumerate(lines):
-        if line.strip() != MARK:
+        if not FENCE.match(line):
             continue
-        fence = number + 1
-        assert fence < len(lines) and BLOCK_START.match(
-            lines[fence]
-        ), f"line {number + 1}: {MARK} must stand right above a bash fence"
-        end = lines.index("```", fence + 1)
-        blocks.append((fence + 1, "\n".join(lines[fence + 1 : end])))
+        above = lines[number - 1].strip() if number else ""
+        marker = above if above == RUN or SKIP.fullmatch(above) else ""
+        end = next(i for i in range(number + 1, len(lines)) if lines[i].strip() == "```")
+        commands = "\n".join(row.strip() for row in lines[number + 1 : end])
+        blocks.append(Block(number + 1, marker, commands))
     return blocks
+
+
+def marked_blocks(text: str) -> list[tuple[int, str]]:
+    """The blocks to run: (the fence's line number, the commands)."""
+    return [(block.line, block.commands) for block in shell_blocks(text) if block.runs]
 
 
 def pages_in_nav_order(project: Baked) -> list[str]:
@@ -61,7 +87,7 @@ def pages_in_nav_order(project: Baked) -> list[str]:
 
 
 def script_of(project: Baked) -> str:
-    """Every marked block in order, each announced by the place it comes from."""
+    """Every run block in order, each announced by the place it comes from."""
     parts = ["set -euo pipefail"]
     for page in pages_in_nav_order(project):
         for line, commands in marked_blocks(project.read(page)):
@@ -70,24 +96,73 @@ def script_of(project: Baked) -> str:
     return "\n".join(parts) + "\n"
 
 
-def test_the_scan_finds_marked_blocks_only() -> None:
+def test_the_scan_reads_each_blocks_marker() -> None:
     text = "\n".join(
-        ["# Page", "```bash", "not this", "```", MARK, "```bash", "make a", "make b", "```"]
+        [
+            "# Page",
+            "```bash",
+            "no marker",
+            "```",
+            RUN,
+            "```bash",
+            "make a",
+            "make b",
+            "```",
+            "<!-- docs-test: skip: needs a cloud -->",
+            "```sh",
+            "cloud login",
+            "```",
+            "1. A step:",
+            "   " + RUN,
+            "   ```bash",
+            "   make c",
+            "   ```",
+            "<!-- docs-test: skip: -->",
+            "```bash",
+            "x",
+            "```",
+        ]
     )
-    assert marked_blocks(text) == [(6, "make a\nmake b")]
-    with pytest.raises(AssertionError, match="right above a bash fence"):
-        marked_blocks(f"{MARK}\n\n```bash\nmake a\n```")
+    blocks = shell_blocks(text)
+    assert [block.marker for block in blocks] == [
+        "",
+        RUN,
+        "<!-- docs-test: skip: needs a cloud -->",
+        RUN,
+        "",  # a skip gives its reason
+    ]
+    assert marked_blocks(text) == [(6, "make a\nmake b"), (16, "make c")]
 
 
-def test_documented_commands_run_as_written(tmp_path: Path, baked_venv: Path) -> None:
-    project = bake(tmp_path / "bake", venv=baked_venv)
+BAKES = [
+    pytest.param(answers, id=f"{platform}-{combination_id(answers)}")
+    for platform in ("github", "azure-pipelines")
+    for answers in combinations(platform)
+]
+
+
+@pytest.mark.parametrize("answers", BAKES)
+def test_every_shell_block_is_marked(tmp_path: Path, answers: dict) -> None:
+    """Run, or skip with its reason: no block is left out of the run by accident."""
+    project = bake(tmp_path, **answers)
+    unmarked = [
+        f"{page}:{block.line}: {block.commands.splitlines()[0]}"
+        for page in sorted((project.path / "docs").glob("*.md"))
+        for block in shell_blocks(page.read_text(encoding="utf-8"))
+        if not block.marker
+    ]
+    assert unmarked == [], "\n".join(unmarked)
+
+
+def run_documented_commands(project: Baked, tmp_path: Path, extra_env: dict[str, str]) -> None:
+    """Give ``project`` an origin and run every run block, naming the one that fails."""
     origin = tmp_path / "origin.git"
     project.run("git", "init", "--quiet", "--bare", str(origin))
     project.run("git", "remote", "add", "origin", str(origin))
     project.run("git", "push", "--quiet", "origin", "main")
     script = script_of(project)
     assert script.count(">>> ") >= 5, script
-    env = project.env({**IDENTITY, "VENV": str(baked_venv)})
+    env = project.env({**IDENTITY, "VENV": str(project.venv), **extra_env})
     result = subprocess.run(
         ["bash", "-c", script],
         cwd=project.path,
@@ -103,3 +178,37 @@ def test_documented_commands_run_as_written(tmp_path: Path, baked_venv: Path) ->
         f"the block at {failed} failed (exit {result.returncode})\n"
         f"--- stdout\n{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-4000:]}"
     )
+
+
+@pytest.mark.slow
+def test_documented_commands_run_as_written(tmp_path: Path, baked_venv: Path) -> None:
+    """The default bake: a local remote, the directory beside the project."""
+    project = bake(tmp_path / "bake", venv=baked_venv)
+    run_documented_commands(project, tmp_path, {})
+
+
+@pytest.mark.slow
+def test_documented_commands_run_as_written_with_an_ssh_remote(
+    tmp_path: Path, baked_venv: Path
+) -> None:
+    """An ssh bake, its remote a private sshd on 127.0.0.1, the reader's account
+    set as docs/remotes.md says (``dvc remote modify --local storage user`` and
+    ``keyfile``), the server's host key in ``~/.ssh/known_hosts``."""
+    reason = sshd_unavailable()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must be able to start sshd: {reason}")
+        pytest.skip(reason)
+    with SSHServer(tmp_path / "sshd") as sshd:
+        storage = sshd.shared_dir() / "dvc-storage"
+        url = f"ssh://127.0.0.1:{sshd.port}{storage}"
+        project = bake(tmp_path / "bake", venv=baked_venv, dvc_remote="ssh", dvc_remote_url=url)
+        project.run("dvc", "remote", "modify", "--local", "storage", "user", sshd.user)
+        project.run(
+            "dvc", "remote", "modify", "--local", "storage", "keyfile", str(sshd.client_key)
+        )
+        home = tmp_path / "home"
+        (home / ".ssh").mkdir(parents=True)
+        (home / ".ssh" / "known_hosts").write_text(sshd.known_hosts_line())
+        run_documented_commands(project, tmp_path, {"HOME": str(home), "SSH_AUTH_SOCK": ""})
+        assert any(path.is_file() for path in storage.rglob("*")), "nothing reached the remote"
