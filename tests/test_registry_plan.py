@@ -142,10 +142,18 @@ def test_the_documented_rollback_puts_the_older_version_in_production(
     assert outputs["stages"] == "production" and outputs["assigned"] == "production"
 
 
-def test_a_promotion_overtaken_by_a_newer_one_delivers_nothing(rolled_back: Baked) -> None:
-    # model#production#2 (v0.0.2) and the rollback pushed at once: whichever
-    # run starts first, production ends with the version gto show names.
-    code, out, err = plan(rolled_back, "refs/tags/model#production#2")
+@pytest.mark.parametrize(
+    "older",
+    ["model#production#2", "model#production#1"],
+    ids=["another-version", "the-same-version"],
+)
+def test_a_promotion_overtaken_by_a_newer_one_delivers_nothing(
+    rolled_back: Baked, older: str
+) -> None:
+    # An older tag of the stage and the rollback pushed at once (v0.0.2, or
+    # v0.0.1 assigned twice): whichever run starts first, production ends with
+    # the version gto show names, deployed once.
+    code, out, err = plan(rolled_back, f"refs/tags/{older}")
 
     assert code == 0 and "Traceback" not in err, out + err
     outputs = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
