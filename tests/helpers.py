@@ -517,7 +517,7 @@ def triggers(workflow: dict) -> dict:
 
 
 def wait_until_empty(directory: Path, seconds: float = 10) -> bool:
-    """True once ``directory`` is empty (a refused nested slug is cleaned up detached)."""
+    """True once ``directory`` is empty (within ``seconds``)."""
     deadline = time.monotonic() + seconds
     while any(directory.iterdir()):
         if time.monotonic() > deadline:
