@@ -34,6 +34,7 @@ DEPLOYING = tuple(target for target in TEMPLATE_OPTIONS["deploy_target"] if targ
 KEEP_ONLY_WHEN: dict[str, dict[str, tuple]] = {
     "src/{package_name}/serve.py": {"serving": (True,)},
     "src/{package_name}/serve_command.py": {"serving": (True,)},
+    "src/{package_name}/serve_limits.py": {"serving": (True,)},
     "tests/test_serve.py": {"serving": (True,)},
     "tests/test_serve_command.py": {"serving": (True,)},
     "tests/test_serve_limits.py": {"serving": (True,)},

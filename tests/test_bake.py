@@ -123,6 +123,7 @@ ONLY_WHEN = {
         ".github/actions/image/action.yml",
         "src/{pkg}/serve.py",
         "src/{pkg}/serve_command.py",
+        "src/{pkg}/serve_limits.py",
         "tests/test_serve.py",
         "tests/test_serve_command.py",
         "tests/test_serve_limits.py",

@@ -309,6 +309,7 @@ def test_the_hooks_start_no_process_that_outlives_them() -> None:
 SERVING_FILES = {
     "src/ml_project/serve.py",
     "src/ml_project/serve_command.py",
+    "src/ml_project/serve_limits.py",
     "tests/test_serve.py",
     "tests/test_serve_command.py",
     "tests/test_serve_limits.py",

@@ -48,6 +48,7 @@ SERVING_FILES = (
     "docs/serving.md",
     "src/{pkg}/serve.py",
     "src/{pkg}/serve_command.py",
+    "src/{pkg}/serve_limits.py",
     "tests/test_serve.py",
     "tests/test_serve_command.py",
     "tests/test_serve_limits.py",

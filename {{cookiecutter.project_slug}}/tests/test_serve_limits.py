@@ -33,8 +33,10 @@ from {{ cookiecutter.package_name }} import (
     serve,
 )
 from {{ cookiecutter.package_name }}.serve import (
-    MAX_PROBLEMS,
     build_app,
+)
+from {{ cookiecutter.package_name }}.serve_limits import (
+    MAX_PROBLEMS,
 )
 from {{ cookiecutter.package_name }}.serve_command import (
     ServeParams,

@@ -8,43 +8,27 @@ instance; ``GET /docs`` is the API page, its scripts served by the app
 (fastapi-offline), so it works offline.
 
 FastAPI validates each request with a schema built from the model's features
-(422 naming each field, at most ``MAX_PROBLEMS``). ``BodyLimits`` refuses a
-body before the app reads it: 413 over ``serve.max_body_bytes``, 415 unless
-it is uncompressed ``application/json`` (a browser's cross-site form never
-reaches the model), 408 when it takes over ``READ_TIMEOUT`` seconds.
+(422 naming each field, at most ``MAX_PROBLEMS``); before that,
+``serve_limits.py`` refuses bodies that are too large (413), not uncompressed
+JSON (415) or too slow to arrive (408), and JSON it will not read (422).
 """
 
 import hashlib
-import json
 import sys
-from collections import Counter
 from dataclasses import dataclass
-from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import Annotated, Any
 
-import anyio
 import numpy as np
 import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    FailFast,
-    Field,
-    create_model,
-    with_config,
-)
+from pydantic import BaseModel, ConfigDict, FailFast, Field, create_model, with_config
 from sklearn.pipeline import Pipeline
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # pydantic takes a TypedDict from typing_extensions on Python 3.11.
 from typing_extensions import TypedDict
@@ -56,13 +40,19 @@ from .integrity import lock_beside, warn_if_not_recorded
 from .metrics import read_metrics
 from .predict import FeatureValueError, feature_names, load_model, predict
 from .serve_command import ServeParams, load_serve_params
+from .serve_limits import (
+    MAX_PROBLEMS,
+    READ_TIMEOUT,
+    BodyLimits,
+    JSONRoute,
+    Problems,
+    Refusal,
+    problems_response,
+    refusal_response,
+)
 
 # Characters of the model file's SHA-256 that name the model version.
 VERSION_LENGTH = 12
-# Problems listed in one 4xx answer; the rest are only counted.
-MAX_PROBLEMS = 10
-# Seconds a client may take to send a whole request body.
-READ_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -139,20 +129,6 @@ class Health(BaseModel):
     )
 
 
-class Problem(BaseModel):
-    """One thing wrong with a request."""
-
-    field: str = Field(description="Where: a dotted path such as instances.0.age.")
-    message: str
-    type: str = Field(description="A machine-readable kind, such as missing.")
-
-
-class Problems(BaseModel):
-    """What a refused request gets."""
-
-    detail: list[Problem]
-
-
 # Reject what the model cannot use instead of guessing: no strings such as
 # "1.5", no booleans, no NaN or infinity, no unknown fields.
 STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
@@ -203,31 +179,10 @@ def request_model(
     )
 
 
-class Refusal(HTTPException):
-    """A request refused for one problem with its body. An ``HTTPException``,
-    so that FastAPI passes it on when it is raised while reading the body."""
-
-    def __init__(self, status_code: int, kind: str, message: str) -> None:
-        super().__init__(status_code, detail=message)
-        self.problem = {"field": "body", "message": message, "type": kind}
-
-
-def problems_response(
-    status_code: int, listed: list[dict[str, Any]], total: int = 1
-) -> JSONResponse:
-    """The problems ``listed``, and how many more of ``total`` there are."""
-    if total > len(listed):
-        more = f"{total - len(listed)} more problems not listed"
-        listed.append({"field": "body", "message": more, "type": "too_many_problems"})
-    return JSONResponse(status_code=status_code, content={"detail": listed})
-
-
 async def problem_response(request: Request, error: Exception) -> JSONResponse:
-    """Answer a refused request: a ``Refusal``, a request the schema refuses
-    (the values are not echoed: they may be large, or NaN, which JSON cannot
-    hold), or one the model cannot score (``predict`` named the value)."""
-    if isinstance(error, Refusal):
-        return problems_response(error.status_code, [error.problem])
+    """Answer a request the schema refuses (naming each field; the values are
+    not echoed: they may be large, or NaN, which JSON cannot hold), or one the
+    model cannot score (``predict`` named the value)."""
     if isinstance(error, RequestValidationError):
         problems = error.errors()
         listed = [
@@ -245,130 +200,6 @@ async def problem_response(request: Request, error: Exception) -> JSONResponse:
     return problems_response(
         422, [{"field": field, "message": str(error), "type": "value_error"}]
     )
-
-
-def json_object(pairs: list[tuple[str, Any]], max_keys: int) -> dict[str, Any]:
-    """A JSON object as a dict, refused when a key is given twice (JSON keeps
-    the last silently) or when it has over ``max_keys`` keys (so that a flood
-    of unknown keys costs no error object each)."""
-    if len(pairs) > max_keys:
-        message = f"an object has {len(pairs)} keys, more than {max_keys}"
-        raise Refusal(422, "too_many_keys", message)
-    result = dict(pairs)
-    if len(result) < len(pairs):
-        key = Counter(key for key, _ in pairs).most_common(1)[0][0]
-        raise Refusal(422, "duplicate_key", f"the key {key!r} appears twice")
-    return result
-
-
-def parse_json(body: bytes, max_keys: int) -> Any:
-    """The JSON document in ``body``; a ``Refusal`` (422) says what is wrong."""
-    try:
-        hook = partial(json_object, max_keys=max_keys)
-        return json.loads(body.decode("utf-8"), object_pairs_hook=hook)
-    except UnicodeDecodeError as error:
-        raise Refusal(
-            422,
-            "utf8_invalid",
-            f"the body is not UTF-8 text (byte {body[error.start]:#04x} at position"
-            f" {error.start}); send JSON encoded as UTF-8",
-        ) from None
-    except RecursionError:
-        message = "the body is JSON nested too deeply to read"
-        raise Refusal(422, "json_too_deep", message) from None
-    except ValueError as error:  # not JSON, or an integer of thousands of digits
-        raise Refusal(422, "json_invalid", f"the body is not valid JSON: {error}")
-
-
-class JSONRequest(Request):
-    """A request whose JSON body ``parse_json`` reads (with the app's
-    ``state.max_keys``)."""
-
-    async def json(self) -> Any:
-        if not hasattr(self, "_json"):
-            self._json = parse_json(await self.body(), self.app.state.max_keys)
-        return self._json
-
-
-class JSONRoute(APIRoute):
-    """A route that gives FastAPI a ``JSONRequest`` (FastAPI's documented way
-    to change how a body is read: a custom request and route class)."""
-
-    def get_route_handler(self) -> Any:
-        handler = super().get_route_handler()
-
-        async def with_json_request(request: Request) -> Any:
-            return await handler(JSONRequest(request.scope, request.receive))
-
-        return with_json_request
-
-
-class BodyLimits:
-    """ASGI middleware: refuses a request body by its headers, then while it
-    arrives, so that no large, slow or unwanted body reaches the app."""
-
-    def __init__(self, app: ASGIApp, max_body_bytes: int, timeout: float) -> None:
-        self.app = app
-        self.max_body_bytes = max_body_bytes
-        self.timeout = timeout
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = Headers(scope=scope) if scope["type"] == "http" else Headers()
-        length = headers.get("content-length", "0")
-        if length == "0" and "transfer-encoding" not in headers:  # no body
-            await self.app(scope, receive, send)
-            return
-        try:
-            self.check(headers)
-        except Refusal as refusal:
-            response = problems_response(refusal.status_code, [refusal.problem])
-            await response(scope, receive, send)
-            return
-        await self.app(scope, self.limited(receive), send)
-
-    def check(self, headers: Headers) -> None:
-        """Refuse a body by its encoding, media type or declared length."""
-        encoding = headers.get("content-encoding", "identity").lower()
-        if encoding != "identity":
-            message = (
-                f"Content-Encoding {encoding} is not supported: send JSON as it is"
-            )
-            raise Refusal(415, "encoding_unsupported", message)
-        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type != "application/json":
-            message = f"Content-Type {media_type or '(none)'} is not application/json"
-            raise Refusal(415, "media_type_unsupported", message)
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise self.too_large()
-
-    def too_large(self) -> Refusal:
-        """The 413 for a body over the limit."""
-        return Refusal(
-            413,
-            "body_too_large",
-            f"the request body is larger than {self.max_body_bytes} bytes"
-            " (serve.max_body_bytes in params.yaml); send fewer instances per request",
-        )
-
-    def limited(self, receive: Receive) -> Receive:
-        """``receive``, counting the body's bytes and bounding its time."""
-        size = 0
-        deadline = anyio.current_time() + self.timeout
-
-        async def receive_within_limits() -> Message:
-            nonlocal size
-            with anyio.move_on_after(deadline - anyio.current_time()) as waiting:
-                message = await receive()
-            if waiting.cancelled_caught:
-                too_slow = f"the body took over {self.timeout:g} s to arrive"
-                raise Refusal(408, "body_too_slow", too_slow)
-            size += len(message.get("body", b""))
-            if size > self.max_body_bytes:
-                raise self.too_large()
-            return message
-
-        return receive_within_limits
 
 
 def score(pipeline: Pipeline, frame: pd.DataFrame) -> list[tuple[int, float]]:
@@ -422,7 +253,8 @@ def build_app(
     app.add_middleware(
         BodyLimits, max_body_bytes=settings.max_body_bytes, timeout=READ_TIMEOUT
     )
-    for error in (Refusal, RequestValidationError, DataError):
+    app.add_exception_handler(Refusal, refusal_response)
+    for error in (RequestValidationError, DataError):
         app.add_exception_handler(error, problem_response)
 
     @app.get("/health", response_model=Health)
