@@ -82,8 +82,8 @@ def test_the_gates_pass_at_both_ends_of_the_ranges(tmp_path: Path, resolution: l
     project.venv = venv
     project.make("repro")
     # The lowest versions warn of their own deprecations (pandas 2.2 of pyarrow).
-    lowest = "lowest-direct" in resolution
-    assert_pytest_passed(project.make("test").stdout, warnings=lowest)
+    at_floors = "lowest-direct" in resolution
+    assert_pytest_passed(project.make("test").stdout, warnings=at_floors)
     project.make("lint")
     for builder in ("mkdocs", "zensical"):
         project.make("docs", f"DOCS_BUILDER={builder}")

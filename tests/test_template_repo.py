@@ -76,6 +76,8 @@ def test_replay_file_reproduces_the_recorded_project(tmp_path: Path) -> None:
     assert "url = s3://churn-model-dvc/storage" in config
     assert "url = https://dvc.example.com/churn-model" in config
     assert 'requires-python = ">=3.12"' in project.read("pyproject.toml")
+    assert "[tool.ruff]" in project.read("pyproject.toml")
+    assert not (project.path / ".flake8").exists()
 
 
 def test_bakes_leave_the_users_cookiecutter_replay_alone(
