@@ -166,13 +166,14 @@ def request_model(
         for name, limit in zip(features, limits)
     }
     # Fields known at run time only, which a type checker cannot follow.
-    instance: Any = with_config(STRICT)(TypedDict("Instance", fields))  # type: ignore
+    typed_dict: Any = TypedDict("Instance", fields)  # type: ignore[misc]
+    instance: Any = with_config(STRICT)(typed_dict)
     instances = Field(
         min_length=1,
         max_length=max_batch_size,
         description=f"The records to predict, 1 to {max_batch_size} of them.",
     )
-    # FailFast: the problems of the first bad instance only, not of all 256.
+    # FailFast: the problems of the first bad instance only, not of every one.
     items = Annotated[list[instance], FailFast()]
     return create_model(
         "PredictRequest", __config__=STRICT, instances=(items, instances)
