@@ -10,9 +10,11 @@ every combination of answers.
 The run blocks of every page, in the order of the site's navigation and of each
 page, make one bash script. It runs in one bake per DVC remote type that needs
 no cloud account and can be served here: ``local`` (the default, a directory
-beside the project) and ``ssh`` (a real OpenSSH ``sshd`` on 127.0.0.1, set up
-as docs/remotes.md tells a reader), each with an origin that is a bare
-repository beside it. The test names the block that failed.
+beside the project), ``ssh`` (a real OpenSSH ``sshd`` on 127.0.0.1, set up as
+docs/remotes.md tells a reader) and ``none`` (given a directory as its remote,
+as that page says), each with an origin that is a bare repository beside it.
+(``http`` needs a server that takes uploads, which the suite has no stand-in
+for.) The test names the block that failed.
 """
 
 from __future__ import annotations
@@ -185,6 +187,24 @@ def test_documented_commands_run_as_written(tmp_path: Path, baked_venv: Path) ->
     """The default bake: a local remote, the directory beside the project."""
     project = bake(tmp_path / "bake", venv=baked_venv)
     run_documented_commands(project, tmp_path, {})
+
+
+@pytest.mark.slow
+def test_documented_commands_run_as_written_once_a_remote_is_added(
+    tmp_path: Path, baked_venv: Path
+) -> None:
+    """A bake without a remote (dvc_remote=none), given one as docs/remotes.md
+    tells its reader (``dvc remote add --default storage <url>``, committed):
+    a directory here."""
+    project = bake(tmp_path / "bake", venv=baked_venv, dvc_remote="none", dvc_remote_url="")
+    storage = tmp_path / "storage"
+    storage.mkdir()
+    project.run("dvc", "remote", "add", "--default", "storage", str(storage))
+    project.run(
+        "git", "commit", "--quiet", ".dvc/config", "-m", "Add the DVC remote", extra_env=IDENTITY
+    )
+    run_documented_commands(project, tmp_path, {})
+    assert any(path.is_file() for path in storage.rglob("*")), "nothing reached the remote"
 
 
 @pytest.mark.slow
