@@ -21,6 +21,9 @@ from {{ cookiecutter.package_name }}.cli import (
 from {{ cookiecutter.package_name }}.config import (
     Params,
 )
+from {{ cookiecutter.package_name }}.integrity import (
+    model_identity,
+)
 from {{ cookiecutter.package_name }}.metrics import (
     read_metrics,
 )
@@ -93,6 +96,11 @@ def test_health_names_the_model_and_its_metrics(
     assert health["status"] == "ok"
     assert health["model"]["sha256"] == sha256
     assert health["model"]["version"] == sha256[:12]
+    # The name the model card, batch output and compare give it, too.
+    assert health["model"]["version"] == model_identity(project_run.paths.model).id
+    # No commit registers this model: no registry version, no stage.
+    assert health["model"]["registry_version"] is None
+    assert health["model"]["stages"] == []
     assert health["metrics"] == read_metrics(project_run.paths.metrics)
     model = load_model(project_run.paths.model)
     assert health["model"]["features"] == feature_names(model)

@@ -2,7 +2,9 @@
 image runs ``uvicorn --factory <package>.serve:create_app``).
 
 ``GET /health`` (or ``HEAD``) names the model (``model.version``: the first 12
-characters of its SHA-256) and its test-set metrics; ``POST /predict`` answers
+characters of its SHA-256, as the model card, batch output and ``compare`` name
+it; its registry version and stages when the commit registers it) and its
+test-set metrics; ``POST /predict`` answers
 ``{"instances": [{"mean_radius": 14.1, ...}]}`` with one prediction per
 instance; ``GET /docs`` is the API page, its scripts served by the app
 (fastapi-offline), so it works offline.
@@ -13,7 +15,6 @@ FastAPI validates each request with a schema built from the model's features
 JSON (415) or too slow to arrive (408), and JSON it will not read (422).
 """
 
-import hashlib
 import sys
 from dataclasses import dataclass
 from operator import itemgetter
@@ -36,7 +37,7 @@ from typing_extensions import TypedDict
 from . import __version__
 from .config import DEFAULT_PARAMS_FILE, Params, load_params
 from .errors import DataError
-from .integrity import lock_beside, warn_if_not_recorded
+from .integrity import ModelIdentity, lock_beside, model_identity, warn_if_not_recorded
 from .metrics import read_metrics
 from .predict import FeatureValueError, feature_names, load_model, predict
 from .serve_command import ServeParams, load_serve_params
@@ -51,9 +52,6 @@ from .serve_limits import (
     refusal_response,
 )
 
-# Characters of the model file's SHA-256 that name the model version.
-VERSION_LENGTH = 12
-
 
 @dataclass(frozen=True)
 class ServedModel:
@@ -62,23 +60,13 @@ class ServedModel:
     pipeline: Pipeline
     features: list[str]
     path: Path
-    sha256: str
+    identity: ModelIdentity
     metrics: dict[str, float]
 
-    @property
-    def version(self) -> str:
-        """A short, stable name for this exact model file."""
-        return self.sha256[:VERSION_LENGTH]
 
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file, as 64 hexadecimal characters."""
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
-
-
-def load_served_model(params: Params) -> ServedModel:
-    """Load the model and its metrics from the paths in ``params``.
+def load_served_model(params: Params, lock: Path | None = None) -> ServedModel:
+    """Load the model and its metrics from the paths in ``params``; with
+    ``lock`` (``dvc.lock``), its registry version too (``integrity.model_identity``).
 
     Raises ``ModelNotFoundError`` or ``MetricsError`` with a message that says
     how to get them (``dvc repro`` or ``dvc pull``).
@@ -88,7 +76,7 @@ def load_served_model(params: Params) -> ServedModel:
         pipeline=pipeline,
         features=feature_names(pipeline),
         path=params.paths.model,
-        sha256=file_sha256(params.paths.model),
+        identity=model_identity(params.paths.model, lock),
         metrics=read_metrics(params.paths.metrics),
     )
 
@@ -114,6 +102,10 @@ class ModelInfo(BaseModel):
 
     version: str = Field(description="The first characters of the SHA-256.")
     sha256: str = Field(description="The SHA-256 of the model file.")
+    registry_version: str | None = Field(
+        description="The model registry's version, when the commit registers it."
+    )
+    stages: list[str] = Field(description="The registry stages that version is in.")
     path: str = Field(description="The model file (paths.model in params.yaml).")
     features: list[str] = Field(description="The feature names, in training order.")
 
@@ -225,7 +217,8 @@ def build_app(
     """The FastAPI app serving the model named in ``params`` (loaded now),
     with the request limits of ``settings`` (the ``serve`` section); warns on
     stderr when the model is not the one ``lock`` (a ``dvc.lock``) recorded."""
-    served = load_served_model(params)
+    served = load_served_model(params, lock)
+    registration = served.identity.registration
     if lock is not None:
         warn_if_not_recorded(served.path, lock)
     limits = value_limits(served.pipeline)
@@ -235,8 +228,10 @@ def build_app(
         status="ok",
         package_version=__version__,
         model=ModelInfo(
-            version=served.version,
-            sha256=served.sha256,
+            version=served.identity.id,
+            sha256=served.identity.sha256,
+            registry_version=registration.version if registration else None,
+            stages=list(registration.stages) if registration else [],
             path=served.path.as_posix(),
             features=served.features,
         ),
@@ -270,7 +265,7 @@ def build_app(
         frame = pd.DataFrame(rows, columns=served.features)
         predictions = score(served.pipeline, frame)
         return PredictResponse(
-            model_version=served.version,
+            model_version=served.identity.id,
             predictions=[
                 Prediction(prediction=c, probability=p) for c, p in predictions
             ],

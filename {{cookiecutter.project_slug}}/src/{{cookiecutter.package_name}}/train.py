@@ -19,7 +19,6 @@ that file, so its timestamp never makes DVC re-run a stage.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,6 +33,7 @@ from sklearn.preprocessing import StandardScaler
 
 from .config import ModelParams, ModelType, Params
 from .data import load_prepared
+from .integrity import file_sha256
 
 # The scikit-learn class of each ``model.type``.
 ESTIMATORS: dict[ModelType, type[ClassifierMixin]] = {
@@ -56,12 +56,6 @@ def save_model(model: Pipeline, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, path)
     return path
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file, in hexadecimal: the model's version."""
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def write_training_record(
