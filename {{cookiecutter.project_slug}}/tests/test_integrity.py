@@ -309,4 +309,4 @@ def test_the_card_and_the_batch_output_name_the_model_alike(
     name = sha256_of(model)[:12]
     assert f"`{name} (model@v0.0.1, production)`" in model_card(params_file)
     assert set(pd.read_csv(output)["model_version"]) == {name}
-    assert f"model {name}" in capsys.readouterr().out
+    assert f"model {name} (model@v0.0.1, production))" in capsys.readouterr().out

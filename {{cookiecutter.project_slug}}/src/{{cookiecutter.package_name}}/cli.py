@@ -279,7 +279,7 @@ def run_batch(args: argparse.Namespace, params: Params) -> int:
     )
     print(
         f"Wrote {result.rows} predictions ({result.chunks} chunks, model"
-        f" {result.model_version}) to {result.output}"
+        f" {result.model}) to {result.output}"
     )
     return EXIT_OK
 
