@@ -12,9 +12,9 @@ page, make one bash script. It runs in one bake per DVC remote type that needs
 no cloud account and can be served here: ``local`` (the default, a directory
 beside the project), ``ssh`` (a real OpenSSH ``sshd`` on 127.0.0.1, set up as
 docs/remotes.md tells a reader) and ``none`` (given a directory as its remote,
-as that page says), each with an origin that is a bare repository beside it.
-(``http`` needs a server that takes uploads, which the suite has no stand-in
-for.) The test names the block that failed.
+as that page says) and ``http`` (a web server on 127.0.0.1 that stores DVC's
+uploads: ``standins/http_storage.py``), each with an origin that is a bare
+repository beside it. The test names the block that failed.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import pytest
 
 from helpers import Baked, bake, combinations, combination_id
 from servers import SSHServer, sshd_unavailable
+from standins.http_storage import Storage
 
 RUN = "<!-- docs-test: run -->"
 SKIP = re.compile(r"<!-- docs-test: skip: (\S.*\S) -->")
@@ -232,3 +233,20 @@ def test_documented_commands_run_as_written_with_an_ssh_remote(
         (home / ".ssh" / "known_hosts").write_text(sshd.known_hosts_line())
         run_documented_commands(project, tmp_path, {"HOME": str(home), "SSH_AUTH_SOCK": ""})
         assert any(path.is_file() for path in storage.rglob("*")), "nothing reached the remote"
+
+
+@pytest.mark.slow
+def test_documented_commands_run_as_written_with_an_http_remote(
+    tmp_path: Path, baked_venv: Path
+) -> None:
+    """An http bake, its remote a storage server on 127.0.0.1 that takes DVC's
+    uploads (POST, chunked) and serves them back."""
+    with Storage(tmp_path / "served") as storage:
+        url = f"{storage.url}/dvc-storage"
+        project = bake(tmp_path / "bake", venv=baked_venv, dvc_remote="http", dvc_remote_url=url)
+        run_documented_commands(project, tmp_path, {})
+        stored = [path for path in (storage.root / "dvc-storage").rglob("*") if path.is_file()]
+        assert stored, storage.requests
+        assert ("POST", f"/dvc-storage/{stored[0].relative_to(storage.root / 'dvc-storage')}") in [
+            (method, path) for method, path in storage.requests
+        ]

@@ -143,3 +143,40 @@ def test_github_refuses_a_ref_update_that_changes_a_workflow(
     # A token with the Workflows permission may update it.
     subprocess.run(["git", "-C", str(work), "reset", "-q", "--hard", "HEAD~2"], check=True)
     assert push(work, bare, PERSONAL_TOKEN, "--force", "HEAD:refs/heads/retrain").returncode == 0
+
+
+def test_the_http_storage_takes_dvcs_chunked_upload_and_refuses_what_a_server_would(
+    tmp_path: Path,
+) -> None:
+    """POST with a chunked body stores the object; GET and HEAD serve it; a
+    missing object is a 404; a path out of the storage is a 403; a body over
+    the limit is a 413 (rules and sources in standins/http_storage.py)."""
+    import http.client
+
+    from standins import http_storage
+
+    with http_storage.Storage(tmp_path / "served") as storage:
+        port = storage.server_address[1]
+
+        def request(method: str, path: str, **kwargs: object) -> tuple[int, bytes]:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request(method, path, **kwargs)  # type: ignore[arg-type]
+            response = connection.getresponse()
+            body = response.read()
+            connection.close()
+            return response.status, body
+
+        chunks = iter([b"first half, ", b"second half"])
+        status, _ = request("POST", "/store/ab/cdef", body=chunks, encode_chunked=True)
+        assert status == 200
+        assert (storage.root / "store" / "ab" / "cdef").read_bytes() == b"first half, second half"
+        assert request("GET", "/store/ab/cdef") == (200, b"first half, second half")
+        assert request("HEAD", "/store/ab/cdef")[0] == 200
+        assert request("GET", "/store/ab/missing")[0] == 404
+        assert request("GET", "/../../etc/passwd")[0] == 403
+        http_storage.MAX_BODY, limit = 8, http_storage.MAX_BODY
+        try:
+            assert request("PUT", "/store/big", body=b"x" * 9)[0] == 413
+        finally:
+            http_storage.MAX_BODY = limit
+        assert not (storage.root / "store" / "big").exists()
