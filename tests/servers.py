@@ -1,12 +1,13 @@
-"""Throwaway servers on 127.0.0.1 that DVC remotes talk to in the tests.
+"""Throwaway servers on 127.0.0.1 that the tests' clients talk to.
 
-* :class:`StaticHTTPServer`: Python's ``http.server`` in a thread, serving one
-  directory read-only (an HTTP remote for ``dvc pull``), recording each request.
-* :class:`S3Server`: moto's standalone S3-compatible server in a subprocess, as
-  a user would run MinIO.
-* :class:`JSONServer`: canned JSON answers by method and path, over HTTPS with a
-  throwaway self-signed certificate for 127.0.0.1 (a deployed app's address,
-  trusted through ``SSL_CERT_FILE``) or plain HTTP (a REST API stand-in);
+* :class:`StaticHTTPServer`: Python's ``http.server`` serving one directory
+  read-only (an HTTP remote for ``dvc pull``, a built docs site), recording
+  each request.
+* :class:`S3Server`: moto's S3-compatible server (``ThreadedMotoServer``), as a
+  user would run MinIO.
+* :class:`JSONServer`: canned JSON answers by method and path
+  (pytest-httpserver), over HTTPS with a throwaway certificate for 127.0.0.1
+  (trustme; a client trusts it through ``SSL_CERT_FILE``) or plain HTTP;
   :class:`ServingApp` gives it the answers of a deployed model server.
 * :class:`SSHServer`: a real OpenSSH ``sshd`` with its own throwaway host key,
   client key, port and configuration file; nothing of the machine's own sshd
@@ -20,24 +21,35 @@ from __future__ import annotations
 import functools
 import getpass
 import json
-import ssl
 import os
+import re
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Self
 
+import trustme
+from moto.server import ThreadedMotoServer
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
 LOOPBACK = "127.0.0.1"
 SSHD_SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+
+# --- Processes (sshd here; `make docs-serve`, a container's CMD, uvicorn elsewhere) ---
+# Not pytest-xprocess: it keeps one process per name across test sessions (it
+# reuses one still running, under .pytest_cache) and waits for a log line,
+# where these are per-test servers on a fresh port, ready when the port accepts
+# a connection (sshd at LogLevel ERROR logs nothing when it is).
 
 
 def free_port() -> int:
@@ -47,26 +59,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def program(process: subprocess.Popen[bytes]) -> str:
-    """The program a process runs (its first argument)."""
-    args = process.args
-    return str(args[0] if isinstance(args, (list, tuple)) else args)
-
-
 def wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
     """Return once ``port`` accepts connections; fail with the server's log if it died."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"{program(process)} exited {process.returncode}:\n{log.read_text()[-3000:]}"
-            )
+    while process.poll() is None and time.monotonic() < deadline:
         try:
             with socket.create_connection((LOOPBACK, port), timeout=1):
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"{program(process)} did not listen on {port}:\n{log.read_text()[-3000:]}")
+    state = "did not listen" if process.poll() is None else f"exited {process.returncode}"
+    raise RuntimeError(f"{process.args!r} {state} on {port}:\n{log.read_text()[-3000:]}")
 
 
 def stop_process(process: subprocess.Popen) -> None:
@@ -78,15 +81,6 @@ def stop_process(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
-
-
-def get_json(url: str) -> tuple[int, dict]:
-    """``GET url`` from a JSON app: (status, body), an error's status and body too."""
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
 
 
 def start_server(command: list[str], port: int, log: Path) -> subprocess.Popen:
@@ -103,15 +97,40 @@ def start_server(command: list[str], port: int, log: Path) -> subprocess.Popen:
     return process
 
 
-class LoopbackServer:
-    """An ``http.server`` in a thread on 127.0.0.1, serving inside a ``with`` block."""
+def get_json(url: str) -> tuple[int, dict]:
+    """``GET url`` from a JSON app: (status, body), an error's status and body too."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
 
-    def __init__(self, handler: Callable[..., BaseHTTPRequestHandler]) -> None:
+
+# --- HTTP servers in a thread of the test process ---------------------------------
+
+
+class StaticHTTPServer:
+    """Serve ``directory`` over plain HTTP on loopback; GET and HEAD only.
+
+    The standard library's file server, not pytest-httpserver: that one answers
+    the requests a test registers, not a directory tree (a folder's
+    ``index.html``, HEAD, 404 for what is missing), which the docs site and
+    DVC's HTTP remote need.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.requests: list[str] = []
+        requests = self.requests
+
+        class QuietHandler(SimpleHTTPRequestHandler):
+            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+                requests.append(f"{self.command} {self.path} {code}")
+
+        handler = functools.partial(QuietHandler, directory=str(directory))
         self._server = ThreadingHTTPServer((LOOPBACK, 0), handler)
         self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self.address = f"{LOOPBACK}:{self.port}"
-        self.url = f"http://{self.address}"
+        self.url = f"http://{LOOPBACK}:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> Self:
@@ -124,94 +143,73 @@ class LoopbackServer:
         self._thread.join(timeout=10)
 
 
-class StaticHTTPServer(LoopbackServer):
-    """Serve ``directory`` over plain HTTP on loopback; GET and HEAD only."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.requests: list[str] = []
-        requests = self.requests
-
-        class QuietHandler(SimpleHTTPRequestHandler):
-            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-                requests.append(f"{self.command} {self.path} {code}")
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-        super().__init__(functools.partial(QuietHandler, directory=str(directory)))
-
-
 # (method, path without the query, request body or None) -> (status, JSON answer)
 Handler = Callable[[str, str, object], tuple[int, object]]
 
 
-class JSONServer(LoopbackServer):
-    """Answer every request with ``handler``'s JSON; record (method, path, body, headers).
+class JSONServer:
+    """Answer every request with ``handler``'s JSON (pytest-httpserver), recording each.
 
-    With ``tls_dir``, serve HTTPS with a self-signed certificate for 127.0.0.1
-    written there (``self.cert``): a client trusts it through ``SSL_CERT_FILE``.
+    With ``tls_dir``, serve HTTPS with a certificate for 127.0.0.1 from a
+    throwaway authority (trustme), whose certificate is written there
+    (``self.cert``): a client trusts it through ``SSL_CERT_FILE``.
     """
 
     def __init__(self, handler: Handler, tls_dir: Path | None = None) -> None:
-        self.requests: list[tuple[str, str, object, dict]] = []
-        requests = self.requests
-
-        class Answer(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                body = json.loads(raw) if raw else None
-                path = self.path.split("?")[0]
-                requests.append((self.command, self.path, body, dict(self.headers)))
-                status, answer = handler(self.command, path, body)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PATCH = _answer
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-        super().__init__(Answer)
         self.cert: Path | None = None
+        context = None
         if tls_dir is not None:
-            tls_dir.mkdir(parents=True, exist_ok=True)
-            self.cert, key = tls_dir / "cert.pem", tls_dir / "key.pem"
-            subprocess.run(
-                [
-                    "openssl",
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "rsa:2048",
-                    "-nodes",
-                    "-days",
-                    "1",
-                    "-subj",
-                    f"/CN={LOOPBACK}",
-                    "-addext",
-                    f"subjectAltName=IP:{LOOPBACK}",
-                    "-keyout",
-                    str(key),
-                    "-out",
-                    str(self.cert),
-                ],
-                check=True,
-                capture_output=True,
-            )
+            authority = trustme.CA()
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(self.cert, key)
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-            self.url = f"https://{self.address}"
+            authority.issue_cert(LOOPBACK).configure_cert(context)
+            tls_dir.mkdir(parents=True, exist_ok=True)
+            self.cert = tls_dir / "ca.pem"
+            authority.cert_pem.write_to_path(str(self.cert))
+        self._server = HTTPServer(host=LOOPBACK, port=0, ssl_context=context, threaded=True)
+
+        def answer(request: Request) -> Response:
+            path = raw_path(request).split("?")[0]
+            status, data = handler(request.method, path, json_body(request))
+            return Response(json.dumps(data), status, content_type="application/json")
+
+        self._server.expect_request(re.compile(".*")).respond_with_handler(answer)
+
+    def __enter__(self) -> Self:
+        self._server.start()
+        self.address = f"{LOOPBACK}:{self._server.port}"
+        self.url = self._server.url_for("").rstrip("/")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.stop()
+
+    @property
+    def requests(self) -> list[tuple[str, str, object, dict]]:
+        """Every request so far: method, path (with ``?query`` when it has one), JSON body
+        or None, headers."""
+        return [
+            (request.method, raw_path(request), json_body(request), dict(request.headers))
+            for request, _ in self._server.log
+        ]
+
+
+def raw_path(request: Request) -> str:
+    """The path and query as the client sent them (``%20`` stays ``%20``; werkzeug's server)."""
+    return str(request.environ["REQUEST_URI"])
+
+
+def json_body(request: Request) -> object:
+    """The request's JSON body, or None when it has none."""
+    data = request.get_data()
+    return json.loads(data) if data else None
 
 
 class S3Server:
-    """moto's S3-compatible server (``moto_server``) on a loopback port."""
+    """moto's S3-compatible server (``ThreadedMotoServer``) on a loopback port.
+
+    moto keeps its buckets in the test process: each server starts from none
+    (moto's ``/moto-api/reset``), as a fresh ``moto_server`` process would.
+    """
 
     # moto accepts any keys; DVC still needs some, as it would for MinIO.
     ACCESS_KEY_ID = "loopback-test-key"
@@ -219,20 +217,20 @@ class S3Server:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.port = free_port()
-        self.url = f"http://{LOOPBACK}:{self.port}"
-        self._process: subprocess.Popen | None = None
+        self._server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
 
     def __enter__(self) -> S3Server:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        executable = Path(sys.executable).with_name("moto_server")
-        command = [str(executable), "-H", LOOPBACK, "-p", str(self.port)]
-        self._process = start_server(command, self.port, self.workdir / "moto.log")
+        self._server.start()
+        self.port = self._server.get_host_and_port()[1]
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        urllib.request.urlopen(
+            urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=30
+        ).close()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._process is not None:
-            stop_process(self._process)
+        self._server.stop()
 
     def client(self):
         """A boto3 S3 client for this server (boto3 comes with moto)."""

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from browser import Browser, chromium_executable
+from browser import chromium_executable, chromium_page
+from playwright.sync_api import Page
 from servers import LOOPBACK, StaticHTTPServer, free_port, wait_for_port
 
 from helpers import Baked, bake
@@ -186,24 +187,23 @@ def site(
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = chromium_executable()
-    assert executable, "the module is skipped without Chromium"
-    with Browser(executable) as chromium:
-        yield chromium
+def browser() -> Iterator[Page]:
+    with chromium_page() as tab:
+        yield tab
 
 
-def view(browser: Browser, site: Site, page: str, shots: Path, script: str = PAGE_CONTENT):
+def view(browser: Page, site: Site, page: str, shots: Path, script: str = PAGE_CONTENT):
     """Open ``page`` of ``site`` over HTTP, screenshot it, return what ``script`` finds.
 
-    ``page`` is the page's folder; "" is the home page.
+    ``page`` is the page's folder; "" is the home page. The page is loaded when
+    its load event fired (images included).
     """
     with StaticHTTPServer(site.path) as server:
-        browser.open(f"{server.url}/{page}/" if page else f"{server.url}/")
+        browser.goto(f"{server.url}/{page}/" if page else f"{server.url}/", wait_until="load")
         content = browser.evaluate(script)
         shots.mkdir(exist_ok=True)
         name = page.replace("/", "-") or "home"
-        browser.screenshot(shots / f"{site.builder}-{name}.png")
+        browser.screenshot(path=shots / f"{site.builder}-{name}.png", full_page=True)
     return content
 
 
@@ -213,7 +213,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_model_card_shows_the_metrics_of_reports_metrics_json(
-    trained: Baked, site: Site, browser: Browser, shots: Path
+    trained: Baked, site: Site, browser: Page, shots: Path
 ) -> None:
     page = view(browser, site, "model-card", shots)
     metrics = json.loads(trained.read("reports/metrics.json"))
@@ -228,7 +228,7 @@ def test_model_card_shows_the_metrics_of_reports_metrics_json(
 
 
 def test_model_card_names_the_model_version_date_and_data(
-    trained: Baked, site: Site, browser: Browser, shots: Path
+    trained: Baked, site: Site, browser: Page, shots: Path
 ) -> None:
     text = view(browser, site, "model-card", shots)["text"]
     model = (trained.path / "models" / "model.joblib").read_bytes()
@@ -241,14 +241,14 @@ def test_model_card_names_the_model_version_date_and_data(
         assert f"{rows} {words}" in text, split
 
 
-def test_model_card_images_load(site: Site, browser: Browser, shots: Path) -> None:
+def test_model_card_images_load(site: Site, browser: Page, shots: Path) -> None:
     images = view(browser, site, "model-card", shots)["images"]
     alts = " ".join(image["alt"] for image in images)
     assert "Confusion matrix" in alts and "ROC curve" in alts
     assert all(image["width"] > 0 and image["height"] > 0 for image in images), images
 
 
-def test_pipeline_page_shows_the_dag(site: Site, browser: Browser, shots: Path) -> None:
+def test_pipeline_page_shows_the_dag(site: Site, browser: Page, shots: Path) -> None:
     images = view(browser, site, "pipeline", shots)["images"]
     dags = [image for image in images if image["alt"].startswith("Pipeline")]
     assert len(dags) == 1, images
@@ -257,7 +257,7 @@ def test_pipeline_page_shows_the_dag(site: Site, browser: Browser, shots: Path) 
 
 
 def test_metrics_history_shows_every_version_and_its_stage(
-    trained: Baked, site: Site, browser: Browser, shots: Path
+    trained: Baked, site: Site, browser: Page, shots: Path
 ) -> None:
     page = view(browser, site, "metrics-history", shots)
     table = history_table(page)
@@ -284,7 +284,7 @@ def history_table(page: dict) -> list[list[str]]:
 
 
 def test_metrics_history_says_what_changed_and_when(
-    trained: Baked, site: Site, browser: Browser, shots: Path
+    trained: Baked, site: Site, browser: Page, shots: Path
 ) -> None:
     page = view(browser, site, "metrics-history", shots)
     table = history_table(page)
@@ -326,7 +326,7 @@ def test_metrics_chart_keeps_drops_in_proportion_and_its_legend_off_the_points(
 
 
 def test_model_card_names_the_classes_and_gives_auc_as_its_table_does(
-    trained: Baked, site: Site, browser: Browser, shots: Path, tmp_path: Path
+    trained: Baked, site: Site, browser: Page, shots: Path, tmp_path: Path
 ) -> None:
     # Run evaluate again, its outputs in tmp_path, to see what its plots show.
     call = f"""
@@ -353,7 +353,7 @@ evaluate(load_params(out / "params.yaml"))
 
 
 def test_pipeline_dag_reads_without_zooming(
-    trained: Baked, site: Site, browser: Browser, shots: Path
+    trained: Baked, site: Site, browser: Page, shots: Path
 ) -> None:
     images = view(browser, site, "pipeline", shots)["images"]
     (dag,) = [image for image in images if image["alt"].startswith("Pipeline")]
@@ -366,7 +366,7 @@ def test_pipeline_dag_reads_without_zooming(
 
 
 def test_home_page_leads_with_the_current_model(
-    trained: Baked, site: Site, browser: Browser, shots: Path
+    trained: Baked, site: Site, browser: Page, shots: Path
 ) -> None:
     page = view(browser, site, "", shots)
     metrics = json.loads(trained.read("reports/metrics.json"))
@@ -381,7 +381,7 @@ def test_home_page_leads_with_the_current_model(
 
 
 def test_remotes_page_of_a_local_project_leads_with_its_own_remote(
-    site: Site, browser: Browser, shots: Path
+    site: Site, browser: Page, shots: Path
 ) -> None:
     page = view(browser, site, "remotes", shots, REMOTE_SECTIONS)
     headings = page["headings"]
@@ -416,7 +416,7 @@ def pages(site: Site) -> list[str]:
     return sorted("" if page == "." else page for page in found)
 
 
-def test_code_blocks_fit_the_column(site: Site, browser: Browser, shots: Path) -> None:
+def test_code_blocks_fit_the_column(site: Site, browser: Page, shots: Path) -> None:
     overflowing = {page: view(browser, site, page, shots, OVERFLOWING_CODE) for page in pages(site)}
     assert len(overflowing) >= 10, overflowing  # the home page and every page of the nav
     assert {page: lines for page, lines in overflowing.items() if lines} == {}
@@ -429,9 +429,7 @@ WRAPPED_FILE_NAMES = """[...document.querySelectorAll("article td:first-child co
   .map(code => code.textContent)"""
 
 
-def test_ci_cd_tables_keep_file_names_on_one_line(
-    site: Site, browser: Browser, shots: Path
-) -> None:
+def test_ci_cd_tables_keep_file_names_on_one_line(site: Site, browser: Page, shots: Path) -> None:
     page = view(browser, site, "ci-cd", shots)
     assert "monitoring.yml" in page["text"]
     assert view(browser, site, "ci-cd", shots, WRAPPED_FILE_NAMES) == []

@@ -12,6 +12,7 @@ and the platforms that run it are in test_serving_image.py.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -27,8 +28,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from browser import Browser, chromium_executable
+from browser import chromium_executable, chromium_page
 from helpers import Baked, add_lock_file, bake, uv, uv_from_cache_first
 from servers import LOOPBACK, get_json
 
@@ -252,16 +254,13 @@ def test_clients_that_send_their_body_too_slowly_are_cut_off(server: ModelServer
 def test_the_api_page_works_offline(server: ModelServer, tmp_path: Path) -> None:
     """/docs in Chromium on a machine without the internet: Swagger UI's files come
     from the app (fastapi-offline), and the page lists both operations."""
-    executable = chromium_executable()
-    assert executable is not None
-    with Browser(executable) as browser:
-        browser.open(f"{server.url}/docs")
-        deadline = time.monotonic() + 30
-        operations = 0
-        while operations < 2 and time.monotonic() < deadline:
-            time.sleep(0.5)
-            operations = browser.evaluate("document.querySelectorAll('.opblock').length")
-        browser.screenshot(tmp_path / "docs.png")
+    with chromium_page() as browser:
+        browser.goto(f"{server.url}/docs", wait_until="load")
+        swagger_rendered = "document.querySelectorAll('.opblock').length >= 2"
+        with contextlib.suppress(PlaywrightTimeoutError):
+            browser.wait_for_function(swagger_rendered, timeout=30_000)
+        operations = browser.evaluate("document.querySelectorAll('.opblock').length")
+        browser.screenshot(path=tmp_path / "docs.png", full_page=True)
         assets = browser.evaluate(
             "performance.getEntriesByType('resource').map(entry => entry.name)"
         )
