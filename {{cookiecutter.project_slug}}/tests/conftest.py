@@ -113,7 +113,7 @@ def small_settings(root: Path) -> dict[str, Any]:
             "max_out_of_range": 0.05,
             "report": str(root / "reports" / "drift.json"),
         },
-        # Read by the model server (serve_command.py), ignored by Params.
+        # Read by the model server (config.load_serve_params), ignored by Params.
         "serve": {"max_batch_size": 64, "max_body_bytes": 100_000},
     }
 

@@ -20,6 +20,7 @@ from {{ cookiecutter.package_name }}.cli import (
 )
 from {{ cookiecutter.package_name }}.config import (
     Params,
+    ServeParams,
 )
 from {{ cookiecutter.package_name }}.integrity import (
     model_identity,
@@ -38,9 +39,6 @@ from {{ cookiecutter.package_name }}.predict import (
 from {{ cookiecutter.package_name }}.serve import (
     build_app,
     create_app,
-)
-from {{ cookiecutter.package_name }}.serve_command import (
-    ServeParams,
 )
 
 MAX_BATCH_SIZE = 8

@@ -14,8 +14,6 @@ from {{ cookiecutter.package_name }}.cli import (
 )
 from {{ cookiecutter.package_name }}.config import (
     ConfigError,
-)
-from {{ cookiecutter.package_name }}.serve_command import (
     load_serve_params,
 )
 

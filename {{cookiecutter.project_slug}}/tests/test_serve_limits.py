@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 
 from {{ cookiecutter.package_name }}.config import (
     Params,
+    ServeParams,
 )
 from {{ cookiecutter.package_name }}.predict import (
     FeatureValueError,
@@ -37,9 +38,6 @@ from {{ cookiecutter.package_name }}.serve import (
 )
 from {{ cookiecutter.package_name }}.serve_limits import (
     MAX_PROBLEMS,
-)
-from {{ cookiecutter.package_name }}.serve_command import (
-    ServeParams,
 )
 
 MAX_BODY_BYTES = 50_000

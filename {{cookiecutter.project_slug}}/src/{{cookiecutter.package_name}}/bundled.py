@@ -1,26 +1,39 @@
 """Datasets that ship with scikit-learn: ``data.source: "sklearn:<name>"``.
 
 They need no download, so a new project trains offline on any machine.
-``sources.py`` imports this module only for such a source: scikit-learn takes
-a second or more to load, and a CSV file or URL does not need it.
+``sources.py`` reads such a source with ``load_bundled``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sklearn.datasets import load_breast_cancer
-from sklearn.utils import Bunch
 
 from .data import normalise_columns
 from .errors import DataError
-from .sources import BUNDLED_PREFIX
 
-# The datasets, by the name used after "sklearn:".
-DATASETS: dict[str, Callable[..., Bunch]] = {
-    "breast_cancer": load_breast_cancer,
-}
+if TYPE_CHECKING:
+    from sklearn.utils import Bunch
+
+# A source that names a dataset bundled with scikit-learn.
+BUNDLED_PREFIX = "sklearn:"
+# The datasets, by the name used after "sklearn:": scikit-learn loads each
+# with ``sklearn.datasets.load_<name>``.
+DATASETS = ("breast_cancer",)
+
+
+def fetch(name: str) -> Bunch:
+    """Dataset ``name`` (one of ``DATASETS``) as scikit-learn gives it.
+
+    scikit-learn is imported here, not at the top: it takes a second or more
+    to load, and the ingest of a CSV file or URL does without it.
+    """
+    from sklearn import datasets
+
+    loader: Any = getattr(datasets, f"load_{name}")
+    bunch: Bunch = loader(as_frame=True)
+    return bunch
 
 
 def load_bundled(name: str, target: str) -> pd.DataFrame:
@@ -30,7 +43,7 @@ def load_bundled(name: str, target: str) -> pd.DataFrame:
         raise DataError(
             f"unknown bundled dataset {BUNDLED_PREFIX + name!r} (known: {known})"
         )
-    bunch = DATASETS[name](as_frame=True)
+    bunch = fetch(name)
     frame = normalise_columns(bunch.data)
     if target in frame.columns:
         raise DataError(
@@ -45,4 +58,4 @@ def bundled_class_names(name: str) -> list[str] | None:
     """What the labels 0, 1, ... of dataset ``name`` stand for (``target_names``)."""
     if name not in DATASETS:
         return None
-    return [str(label) for label in DATASETS[name]().target_names]
+    return [str(label) for label in fetch(name).target_names]

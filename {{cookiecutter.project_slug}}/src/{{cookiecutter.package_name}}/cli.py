@@ -39,7 +39,8 @@ To add a command: write ``add_<name>_arguments(parser)`` if it takes options,
 and ``run_<name>(args, params) -> int`` (importing its module inside), then
 add one ``Command`` to ``COMMANDS``. A feature that a project may be made
 without brings its command in a module of its own, listed in
-``OPTIONAL_COMMANDS`` (the ``serve`` command lives in ``serve_command.py``).
+``OPTIONAL_COMMANDS`` (the ``serve`` command lives in ``serve_command.py``),
+which imports nothing of this module.
 """
 
 from __future__ import annotations
@@ -54,7 +55,15 @@ from pathlib import Path
 
 from . import __version__
 from .config import DEFAULT_PARAMS_FILE, ConfigError, Params, load_params
-from .errors import DataError, MetricsError, ModelLoadError, ModelNotFoundError
+from .errors import (
+    EXIT_ERROR,
+    EXIT_GATE_FAILED,
+    EXIT_OK,
+    DataError,
+    MetricsError,
+    ModelLoadError,
+    ModelNotFoundError,
+)
 
 # Errors that mean "the user has something to fix", not "the code has a bug".
 # They are printed as one line; anything else keeps its traceback.
@@ -65,10 +74,6 @@ KNOWN_ERRORS: tuple[type[Exception], ...] = (
     ModelLoadError,
     ModelNotFoundError,
 )
-
-EXIT_OK = 0
-EXIT_GATE_FAILED = 1
-EXIT_ERROR = 2
 
 
 def run_check(args: argparse.Namespace, params: Params) -> int:
@@ -91,7 +96,7 @@ def run_ingest(args: argparse.Namespace, params: Params) -> int:
 
     raw_path = ingest(params)
     print(f"Wrote {raw_path}")
-    return 0
+    return EXIT_OK
 
 
 def run_prepare(args: argparse.Namespace, params: Params) -> int:
@@ -382,17 +387,21 @@ COMMANDS: dict[str, Command] = {
 
 
 # Commands of features a project may be made without: command name -> the
-# module (in this package) whose ``COMMAND`` it is. The command exists when
-# the module does.
+# module (in this package) that describes it with ``HELP``,
+# ``add_arguments(parser)``, ``check(params_file)`` and ``run(args, params)``.
+# The command exists when the module does.
 OPTIONAL_COMMANDS: dict[str, str] = {"serve": "serve_command"}
 
 
 def all_commands() -> dict[str, Command]:
     """``COMMANDS`` and the optional commands whose module is present."""
     commands = dict(COMMANDS)
-    for name, module in OPTIONAL_COMMANDS.items():
-        if importlib.util.find_spec(f"{__package__}.{module}") is not None:
-            commands[name] = importlib.import_module(f"{__package__}.{module}").COMMAND
+    for name, module_name in OPTIONAL_COMMANDS.items():
+        if importlib.util.find_spec(f"{__package__}.{module_name}") is not None:
+            module = importlib.import_module(f"{__package__}.{module_name}")
+            commands[name] = Command(
+                module.run, module.HELP, module.add_arguments, module.check
+            )
     return commands
 
 

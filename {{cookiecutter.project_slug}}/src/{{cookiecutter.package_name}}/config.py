@@ -12,8 +12,9 @@ must be written as a number (``"0.2"`` and ``true`` are refused), a whole
 number as a whole number, and a key that the section does not know is an
 error (a typo such as ``max_iters`` would otherwise be silently ignored).
 Top-level sections that ``Params`` does not check are listed in
-``OTHER_SECTIONS``, each checked by its owner: the model server reads ``serve``
-(``serve_command.py``); add the name of a section of your own there. Before
+``OTHER_SECTIONS``, each read by its own loader: the model server's ``serve``
+(``load_serve_params``, in projects made with serving); add the name of a
+section of your own there. Before
 any of this, ``yaml_rules.check_shape`` refuses anchors, aliases and duplicate
 keys, which DVC would expand or refuse when it reads the same file.
 
@@ -53,6 +54,8 @@ YAML_LOADER = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 OTHER_SECTIONS = frozenset({"serve"})
 # NumPy's random generator, which scikit-learn seeds, takes 32 bits.
 MAX_SEED = 2**32 - 1
+# A request body limit below this would refuse even one instance.
+MIN_BODY_BYTES = 4096
 
 
 class ConfigError(ValueError):
@@ -192,6 +195,15 @@ class DriftParams(Section):
     max_missing: Share
     max_out_of_range: Share
     report: FilePath
+
+
+class ServeParams(Section):
+    """The ``serve`` section: limits of one request to the model server."""
+
+    # Most records one POST /predict request may hold.
+    max_batch_size: int = Field(ge=1)
+    # Largest request body in bytes.
+    max_body_bytes: int = Field(ge=MIN_BODY_BYTES)
 
 
 class Params(Section):
@@ -337,3 +349,8 @@ def load_section(
     if name not in raw:
         raise ConfigError(f"{path}: {name}: is required but missing")
     return parse_section(raw[name], settings, str(path), prefix=f"{name}.")
+
+
+def load_serve_params(path: str | Path = DEFAULT_PARAMS_FILE) -> ServeParams:
+    """Read and check the ``serve`` section of ``path``."""
+    return load_section("serve", ServeParams, path)

@@ -35,12 +35,17 @@ from starlette.concurrency import run_in_threadpool
 from typing_extensions import TypedDict
 
 from . import __version__
-from .config import DEFAULT_PARAMS_FILE, Params, load_params
+from .config import (
+    DEFAULT_PARAMS_FILE,
+    Params,
+    ServeParams,
+    load_params,
+    load_serve_params,
+)
 from .errors import DataError
 from .integrity import ModelIdentity, lock_beside, model_identity, warn_if_not_recorded
 from .metrics import read_metrics
 from .predict import FeatureValueError, feature_names, load_model, predict
-from .serve_command import ServeParams, load_serve_params
 from .serve_limits import (
     MAX_PROBLEMS,
     READ_TIMEOUT,

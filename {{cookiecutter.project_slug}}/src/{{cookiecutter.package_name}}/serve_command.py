@@ -1,43 +1,29 @@
-"""The ``serve`` command and the ``serve`` section of ``params.yaml``.
+"""The ``serve`` command: the model server's part of the command line.
 
-Everything the model server adds to the rest of the package is here: the CLI
-finds this module and offers its ``COMMAND`` (a project made without serving
-has neither this module nor ``serve.py``, and no ``serve`` command). This
-module stays light: FastAPI and uvicorn, which come with the ``serve`` extra,
-are imported only when the server starts.
+The CLI finds this module by name (``cli.OPTIONAL_COMMANDS``) and offers the
+command it describes (``HELP``, ``add_arguments``, ``check``, ``run``): a
+project made without serving has neither this module nor ``serve.py``, and no
+``serve`` command. Like ``cli.py``, it imports the server (FastAPI and uvicorn,
+which come with the ``serve`` extra) only when the command runs, so that every
+other command starts without them. The ``serve`` section of ``params.yaml`` is
+``config.ServeParams``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from pydantic import Field
-
-from .cli import EXIT_ERROR, EXIT_OK, Command
-from .config import DEFAULT_PARAMS_FILE, Params, Section, load_section
+from .config import Params, load_serve_params
+from .errors import EXIT_ERROR, EXIT_OK
 from .integrity import lock_beside
 
-# A request body limit below this would refuse even one instance.
-MIN_BODY_BYTES = 4096
+HELP = "serve the model over HTTP (needs the serve extra)"
+# ``check`` checks the ``serve`` section of params.yaml with it.
+check = load_serve_params
 
 
-class ServeParams(Section):
-    """The ``serve`` section: limits of one request to the model server."""
-
-    # Most records one POST /predict request may hold.
-    max_batch_size: int = Field(ge=1)
-    # Largest request body in bytes.
-    max_body_bytes: int = Field(ge=MIN_BODY_BYTES)
-
-
-def load_serve_params(path: str | Path = DEFAULT_PARAMS_FILE) -> ServeParams:
-    """Read and check the ``serve`` section of ``path``."""
-    return load_section("serve", ServeParams, path)
-
-
-def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the ``serve`` command."""
     parser.add_argument(
         "--host",
@@ -49,7 +35,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run_serve(args: argparse.Namespace, params: Params) -> int:
+def run(args: argparse.Namespace, params: Params) -> int:
     """Serve the model over HTTP until stopped (Ctrl+C)."""
     settings = load_serve_params(args.params)
     try:
@@ -68,11 +54,3 @@ def run_serve(args: argparse.Namespace, params: Params) -> int:
     app = build_app(params, settings, lock=lock_beside(args.params))
     uvicorn.run(app, host=args.host, port=args.port)
     return EXIT_OK
-
-
-COMMAND = Command(
-    run_serve,
-    "serve the model over HTTP (needs the serve extra)",
-    add_serve_arguments,
-    check=load_serve_params,
-)

@@ -21,11 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from .bundled import BUNDLED_PREFIX, bundled_class_names, load_bundled
 from .config import Params
 from .data import read_csv, write_csv
-
-# A source that names a dataset bundled with scikit-learn (bundled.py).
-BUNDLED_PREFIX = "sklearn:"
 
 
 def load_raw(source: str, target: str) -> pd.DataFrame:
@@ -35,10 +33,6 @@ def load_raw(source: str, target: str) -> pd.DataFrame:
     column names they have (converted to snake_case).
     """
     if source.startswith(BUNDLED_PREFIX):
-        # Imported here, not at the top: only a bundled dataset needs
-        # scikit-learn, which takes a second or more to load.
-        from .bundled import load_bundled
-
         return load_bundled(source.removeprefix(BUNDLED_PREFIX), target)
     return read_csv(source)
 
@@ -50,8 +44,6 @@ def class_names(source: str) -> list[str] | None:
     plots show the labels themselves.
     """
     if source.startswith(BUNDLED_PREFIX):
-        from .bundled import bundled_class_names
-
         return bundled_class_names(source.removeprefix(BUNDLED_PREFIX))
     return None
 
