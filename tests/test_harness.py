@@ -1,9 +1,10 @@
-"""The loopback servers of tests/servers.py keep the promises the tests rely on.
+"""The support code on kept libraries keeps the promises the tests rely on.
 
-They are built on kept libraries (moto's ThreadedMotoServer, pytest-httpserver,
-trustme); what those do unlike the hand-written servers they replace is checked
+servers.py is built on moto's ThreadedMotoServer, pytest-httpserver and
+trustme; what those do unlike the hand-written servers they replaced is checked
 here: moto's buckets live in the test process, werkzeug decodes paths, a
-certificate authority signs the HTTPS certificate.
+certificate authority signs the HTTPS certificate. browser.py (Playwright)
+keeps the fast tier's guard.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+from browser import chromium_page
 from servers import LOOPBACK, JSONServer, S3Server, ServingApp, StaticHTTPServer, get_json
 
 
@@ -94,3 +97,10 @@ def test_servers_stop_listening_on_exit(tmp_path: Path) -> None:
         except OSError:
             continue
         raise AssertionError(f"{address} still accepts connections")
+
+
+def test_chromium_refuses_to_start_in_the_fast_tier() -> None:
+    """This test is not marked slow: conftest.py's guard stops chromium_page() first."""
+    with pytest.raises(AssertionError, match="starts Chromium: mark it slow"):
+        with chromium_page():
+            raise AssertionError("Chromium started in the fast tier")
