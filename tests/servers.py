@@ -289,7 +289,8 @@ class SSHServer:
     """A private sshd on loopback that lets one user in with a throwaway key.
 
     The user is the current one unless ``user`` names another (which needs root:
-    only root's sshd can log in as someone else).
+    only root's sshd can log in as someone else). Hand-written: no kept library
+    starts a real OpenSSH server (DVC's sftp and ssh remotes need the real one).
     """
 
     def __init__(self, workdir: Path, user: str | None = None) -> None:
