@@ -97,7 +97,9 @@ DEPENDENCY_DISTRIBUTIONS = frozenset(
     "packageurl-python pip-api pip-audit pip-requirements-parser py-serializable "
     "sortedcontainers tomli-w "
     # Swagger UI's files for the server's /docs (the serve extra).
-    "fastapi-offline".split()
+    "fastapi-offline "
+    # The data contract's checks (schema.py) and what they bring.
+    "pandera typeguard typing-inspect".split()
 )
 DEPENDENCY_MODULES = frozenset(
     "_black_version _cffi_backend _distutils_hack _pytest _yaml aiobotocore aiohappyeyeballs "
@@ -129,7 +131,9 @@ DEPENDENCY_MODULES = frozenset(
     "packaging_legacy_version pip_api pip_audit pip_requirements_parser py_serializable "
     "sortedcontainers tomli_w "
     # Swagger UI's files for the server's /docs (the serve extra).
-    "fastapi_offline".split()
+    "fastapi_offline "
+    # The data contract's checks (schema.py) and what they bring.
+    "pandera typeguard typing_inspect".split()
 )
 
 # Characters that would need quoting in .dvc/config (an INI file), a shell, or

@@ -41,6 +41,9 @@ from {{ cookiecutter.package_name }}.data import (
 from {{ cookiecutter.package_name }}.evaluate import (
     evaluate,
 )
+from {{ cookiecutter.package_name }}.schema import (
+    schema_path,
+)
 from {{ cookiecutter.package_name }}.sources import (
     ingest,
     load_raw,
@@ -134,6 +137,8 @@ def copy_outputs(run: Params, params: Params, *steps: str) -> Params:
             target: Path = getattr(params.paths, name)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(getattr(run.paths, name), target)
+    if "train" in steps:  # the model's data contract, beside the model
+        shutil.copyfile(schema_path(run.paths.model), schema_path(params.paths.model))
     return params
 
 

@@ -21,6 +21,9 @@ from {{ cookiecutter.package_name }}.predict import (
     load_model,
     predict,
 )
+from {{ cookiecutter.package_name }}.schema import (
+    ContractError,
+)
 
 
 @pytest.fixture
@@ -63,14 +66,19 @@ def test_columns_may_come_in_any_order(
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "error", "message"),
     [
         (
             lambda f: f.drop(columns=["mean_area"]),
+            ContractError,
             "feature column 'mean_area' is missing",
         ),
-        (lambda f: f.assign(customer="c1"), "column 'customer' is not a feature"),
-        (lambda f: f.head(0), "has no rows"),
+        (
+            lambda f: f.assign(customer="c1"),
+            ContractError,
+            "column 'customer' is not a feature",
+        ),
+        (lambda f: f.head(0), BatchInputError, "has no rows"),
     ],
 )
 def test_a_table_that_does_not_fit_is_refused(
@@ -78,10 +86,11 @@ def test_a_table_that_does_not_fit_is_refused(
     features: pd.DataFrame,
     tmp_path: Path,
     change: Callable[[pd.DataFrame], pd.DataFrame],
+    error: type[Exception],
     message: str,
 ) -> None:
     table = write(change(features), tmp_path / "input.csv")
-    with pytest.raises(BatchInputError, match=message):
+    with pytest.raises(error, match=message):
         score_table(trained_params.paths.model, table, tmp_path / "out.csv", 10)
     assert not (tmp_path / "out.csv").exists()
 
@@ -94,7 +103,7 @@ def test_text_in_a_late_chunk_leaves_the_old_output_alone(
     bad = features.astype(object)
     bad.loc[bad.index[60], "mean_texture"] = "n/a"
     table = write(bad, tmp_path / "input.csv")
-    with pytest.raises(BatchInputError, match=r"'mean_texture'.*'n/a' in row 60"):
+    with pytest.raises(ContractError, match=r"'mean_texture'.*'n/a' in row 60"):
         score_table(trained_params.paths.model, table, output, 25)
     assert output.read_text() == "yesterday's predictions\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

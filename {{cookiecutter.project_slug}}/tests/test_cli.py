@@ -403,4 +403,7 @@ def test_predict_with_a_missing_column_names_it(
     )
 
     assert code == 2
-    assert err == "error: input is missing feature column(s): worst_symmetry\n"
+    assert err == (
+        "error: input: feature column 'worst_symmetry' is missing"
+        " (the model needs 30 feature columns)\n"
+    )

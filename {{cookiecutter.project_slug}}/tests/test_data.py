@@ -157,15 +157,16 @@ def test_non_numeric_feature_is_named() -> None:
     frame = small_frame()
     frame["colour"] = "red"
 
-    with pytest.raises(DataError, match="feature column 'colour' is not numeric"):
+    message = r"data: column 'colour' must hold numbers \(got 'red' in row 0\)"
+    with pytest.raises(DataError, match=message):
         validate(frame, "target")
 
 
-def test_missing_values_are_reported_per_column() -> None:
+def test_a_missing_value_is_named_with_its_row() -> None:
     frame = small_frame()
     frame.loc[3, "weight"] = None
 
-    with pytest.raises(DataError, match=r"missing values in column\(s\): weight"):
+    with pytest.raises(DataError, match="'weight' has a missing value in row 3"):
         validate(frame, "target")
 
 

@@ -22,27 +22,29 @@ from {{ cookiecutter.package_name }}.drift import (
 
 
 @pytest.fixture
-def reference(prepared_params: Params) -> pd.DataFrame:
+def reference(trained_params: Params) -> pd.DataFrame:
     """The training data's feature columns."""
-    return pd.read_csv(prepared_params.paths.train).drop(columns=["target"])
+    return pd.read_csv(trained_params.paths.train).drop(columns=["target"])
 
 
 def test_the_training_data_has_not_drifted(
-    prepared_params: Params, reference: pd.DataFrame, tmp_path: Path
+    trained_params: Params, reference: pd.DataFrame, tmp_path: Path
 ) -> None:
     table = tmp_path / "same.csv"
     reference.to_csv(table, index=False)
-    params = prepared_params
-    report = check_table(params.paths.train, "target", str(table), params.drift, 100)
+    params = trained_params
+    report = check_table(
+        params.paths.train, params.paths.model, str(table), params.drift, 100
+    )
     assert report.drifted == [] and len(report.features) == reference.shape[1]
 
 
 def test_a_shifted_feature_drifts_and_no_other(
-    prepared_params: Params, reference: pd.DataFrame
+    trained_params: Params, reference: pd.DataFrame
 ) -> None:
     moved = reference.copy()
     moved["mean_radius"] += 2 * moved["mean_radius"].std()
-    report = compare(reference, moved, prepared_params.drift, "moved.csv")
+    report = compare(reference, moved, trained_params.drift, "moved.csv")
     assert report.drifted == ["mean_radius"]
     (feature,) = [f for f in report.features if f.drifted]
     assert feature.reasons[0].startswith("distribution: KS statistic")
@@ -50,41 +52,41 @@ def test_a_shifted_feature_drifts_and_no_other(
 
 
 def test_a_few_rows_outside_the_training_range_are_tolerated(
-    prepared_params: Params, reference: pd.DataFrame
+    trained_params: Params, reference: pd.DataFrame
 ) -> None:
     new = reference.copy()
     new.loc[new.index[:5], "worst_area"] = reference["worst_area"].max() * 10
-    report = compare(reference, new, prepared_params.drift, "new.csv")
+    report = compare(reference, new, trained_params.drift, "new.csv")
     assert report.drifted == []  # 5 of ~450 rows: about 1%, below the 5% limit
 
 
 def test_missing_values_beyond_the_limit_are_drift(
-    prepared_params: Params, reference: pd.DataFrame
+    trained_params: Params, reference: pd.DataFrame
 ) -> None:
     new = reference.copy()
     new.loc[new.index[::5], "mean_texture"] = np.nan
-    report = compare(reference, new, prepared_params.drift, "new.csv")
+    report = compare(reference, new, trained_params.drift, "new.csv")
     assert report.drifted == ["mean_texture"]
     (feature,) = [f for f in report.features if f.drifted]
     assert len(feature.reasons) == 1 and feature.reasons[0].startswith("missing: 20.")
 
 
 def test_reports_for_machines_and_for_people(
-    prepared_params: Params, reference: pd.DataFrame, tmp_path: Path
+    trained_params: Params, reference: pd.DataFrame, tmp_path: Path
 ) -> None:
     moved = reference.assign(mean_area=reference["mean_area"] * 3)
-    report = compare(reference, moved, prepared_params.drift, "moved.csv")
+    report = compare(reference, moved, trained_params.drift, "moved.csv")
     json_path, markdown_path = write_report(report, tmp_path / "drift.json")
     data = json.loads(json_path.read_text())
     assert data["drift"] is True and data["drifted_features"] == ["mean_area"]
-    assert data["limits"]["p_value"] == prepared_params.drift.p_value
+    assert data["limits"]["p_value"] == trained_params.drift.p_value
     markdown = markdown_path.read_text()
     assert "**Drift** in 1 of 30 features" in markdown
     assert markdown.index("| mean_area |") < markdown.index("| mean_radius |")
 
 
 def test_memory_depends_on_the_chunk_size_not_on_the_table(
-    prepared_params: Params, reference: pd.DataFrame, tmp_path: Path
+    trained_params: Params, reference: pd.DataFrame, tmp_path: Path
 ) -> None:
     # tracemalloc counts the arrays of numpy and pandas: the check of a table of
     # 40,000 rows, 500 at a time, must never hold the table at once.
@@ -93,11 +95,11 @@ def test_memory_depends_on_the_chunk_size_not_on_the_table(
     large.to_csv(table, index=False)
     whole = int(large.memory_usage(index=False).sum())
     del large
-    params = prepared_params
+    params = trained_params
     tracemalloc.start()
     try:
         report = check_table(
-            params.paths.train, "target", str(table), params.drift, 500
+            params.paths.train, params.paths.model, str(table), params.drift, 500
         )
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -108,7 +110,7 @@ def test_memory_depends_on_the_chunk_size_not_on_the_table(
 
 @pytest.mark.parametrize("chunk_size", [7, 100, 100_000])
 def test_the_statistics_are_scipys_on_the_whole_table(
-    prepared_params: Params, reference: pd.DataFrame, tmp_path: Path, chunk_size: int
+    trained_params: Params, reference: pd.DataFrame, tmp_path: Path, chunk_size: int
 ) -> None:
     # Ties (rounded values), missing values, a shift and values outside the
     # training range: each chunking gives the figures of ks_2samp on everything.
@@ -119,9 +121,9 @@ def test_the_statistics_are_scipys_on_the_whole_table(
     table = tmp_path / "new.csv"
     new.to_csv(table, index=False)
     whole = pd.read_csv(table)
-    params = prepared_params
+    params = trained_params
     report = check_table(
-        params.paths.train, "target", str(table), params.drift, chunk_size
+        params.paths.train, params.paths.model, str(table), params.drift, chunk_size
     )
     assert report.rows == len(whole)
     for feature in report.features:

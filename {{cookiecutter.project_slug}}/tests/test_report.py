@@ -7,8 +7,15 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
+import pytest
+
 from {{ cookiecutter.package_name }}.config import (
     Params,
+)
+from {{ cookiecutter.package_name }}.predict import (
+    feature_names,
+    load_model,
 )
 from {{ cookiecutter.package_name }}.report import (
     NOT_TRAINED,
@@ -20,12 +27,17 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EMBEDDED_PNG = re.compile(r"!\[([^]]+)\]\(data:image/png;base64,([^)]+)\)")
 
 
-def table_rows(markdown: str) -> dict[str, list[str]]:
-    """The metrics table as {metric: [value, minimum, result]}."""
+def table_rows(markdown: str, header: str = "Metric") -> dict[str, list[str]]:
+    """The table whose first column is ``header`` as {first cell: other cells}."""
     rows = {}
+    inside = False
     for line in markdown.splitlines():
         cells = [cell.strip() for cell in line.strip("|").split("|")]
-        if line.startswith("|") and cells[0] not in ("Metric", "---"):
+        if not line.startswith("|"):
+            inside = False
+        elif cells[0] == header:
+            inside = True
+        elif inside and cells[0] != "---":
             rows[cells[0]] = cells[1:]
     return rows
 
@@ -76,6 +88,21 @@ def test_card_names_the_model_version_and_the_data(
     assert f"`{evaluated_params.data.source}`" in card
     assert re.search(r"\d+ training rows and \d+ test rows, 30 features", card)
     assert "- **Estimator**: `logistic_regression` (C=1.0, max_iter=500)" in card
+
+
+def test_card_shows_the_data_contract(
+    evaluated_params: Params, params_file: Path
+) -> None:
+    model = load_model(evaluated_params.paths.model)
+    training = pd.read_csv(evaluated_params.paths.train)
+
+    rows = table_rows(model_card(params_file), header="Feature")
+
+    assert list(rows) == feature_names(model)
+    for name, (kind, minimum, maximum) in rows.items():
+        assert kind == "float64"
+        assert float(minimum) == pytest.approx(training[name].min(), rel=1e-5)
+        assert float(maximum) == pytest.approx(training[name].max(), rel=1e-5)
 
 
 def test_card_embeds_both_plots(evaluated_params: Params, params_file: Path) -> None:

@@ -26,9 +26,11 @@ from {{ cookiecutter.package_name }}.config import (
     ServeParams,
 )
 from {{ cookiecutter.package_name }}.predict import (
-    FeatureValueError,
     load_model,
     predict,
+)
+from {{ cookiecutter.package_name }}.schema import (
+    ContractError,
 )
 from {{ cookiecutter.package_name }} import (
     serve,
@@ -88,7 +90,7 @@ def test_predict_names_an_infinite_value_read_from_a_csv(
 ) -> None:
     rows = pd.DataFrame([instance, {**instance, "mean_area": float("inf")}])
 
-    with pytest.raises(FeatureValueError, match="'mean_area'.*in row 1") as error:
+    with pytest.raises(ContractError, match="'mean_area'.*in row 1") as error:
         predict(load_model(project_run.paths.model), rows)
 
     assert (error.value.row, error.value.column) == (1, "mean_area")

@@ -13,11 +13,13 @@ The output CSV has one row per input row, in the same order:
   card name it, so that predictions join by model;
 * ``scored_at``: when the scoring started (UTC, ISO 8601).
 
-The input must hold exactly the model's feature columns, in any order: a
-missing or an extra column, a value that is not a number, or a table without
-rows is a ``BatchInputError`` that names the column, and no output is written
-(the predictions go to a temporary file that replaces the output only once
-every chunk was scored).
+The input must hold exactly the model's feature columns, in any order, as
+the model's data contract says (``schema.py``, stored beside the model): a
+missing or an extra column or a value that is not a number is a
+``ContractError`` that names the column, the rule and the value; a table that
+is missing, unreadable or without rows is a ``BatchInputError``. Either way no
+output is written (the predictions go to a temporary file that replaces the
+output only once every chunk was scored).
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
-from pandas.api.types import is_numeric_dtype
+import pandera.pandas as pa
 from sklearn.pipeline import Pipeline
 
 from .data import URL_PREFIXES, normalise_columns
 from .errors import DataError
 from .integrity import ModelIdentity, model_identity, warn_if_not_recorded
-from .predict import feature_names, load_model, predict
+from .predict import feature_names, load_model, predict_checked
+from .schema import check_frame, check_names, input_schema, read_contract
 
 OUTPUT_COLUMNS = ("row", "prediction", "probability", "model_version", "scored_at")
 
@@ -60,43 +63,12 @@ class BatchResult:
         return self.model.id
 
 
-def check_columns(columns: list[str], features: list[str], source: str) -> None:
-    """Refuse a header without one of ``features`` or with any other column."""
-    missing = [name for name in features if name not in columns]
-    if missing:
-        raise BatchInputError(
-            f"{source}: feature column {missing[0]!r} is missing"
-            f" (the model needs {len(features)} feature columns)"
-        )
-    extra = [name for name in columns if name not in features]
-    if extra:
-        raise BatchInputError(
-            f"{source}: column {extra[0]!r} is not a feature of the model;"
-            " remove it (the input holds the feature columns only)"
-        )
-
-
-def check_numeric(chunk: pd.DataFrame, first_row: int, source: str) -> None:
-    """Refuse a chunk with a value that is not a number; name its column and row."""
-    for name in chunk.columns:
-        if is_numeric_dtype(chunk[name].dtype):
-            continue
-        values = chunk[name]
-        # Empty cells are missing values, not text: only text is refused here.
-        text = values.notna() & pd.to_numeric(values, errors="coerce").isna()
-        if not text.any():
-            continue
-        position = int(text.to_numpy().argmax())
-        raise BatchInputError(
-            f"{source}: column {name!r} must hold numbers"
-            f" (got {values.iloc[position]!r} in row {first_row + position})"
-        )
-
-
 def read_chunks(
-    source: str | Path, features: list[str], chunk_size: int
+    source: str | Path, schema: pa.DataFrameSchema, chunk_size: int
 ) -> Iterator[pd.DataFrame]:
-    """The table at ``source``, checked, ``chunk_size`` rows at a time.
+    """The table at ``source``, ``chunk_size`` rows at a time, each chunk
+    validated with ``schema`` (``schema.input_schema``): its columns in the
+    schema's order, as floats.
 
     The index of each chunk is the row number in the whole table. A table
     without rows raises ``BatchInputError`` once the end is reached.
@@ -104,6 +76,7 @@ def read_chunks(
     source_text = str(source)
     if not source_text.startswith(URL_PREFIXES) and not Path(source_text).is_file():
         raise BatchInputError(f"input table not found: {source_text}")
+    features = list(schema.columns)
     try:
         # Only an empty cell is a missing value: "n/a" or "null" is text, refused.
         # The with block closes the file also when a check below raises.
@@ -113,14 +86,12 @@ def read_chunks(
             rows = 0
             for chunk in reader:
                 chunk = normalise_columns(chunk)
-                if rows == 0:
-                    check_columns(list(chunk.columns), features, source_text)
-                if chunk.empty:  # a header without rows
-                    continue
-                check_numeric(chunk, rows, source_text)
                 chunk.index = pd.RangeIndex(rows, rows + len(chunk))
-                rows += len(chunk)
-                yield chunk[features]
+                checked = check_frame(schema, chunk, source_text)
+                if checked.empty:  # a header without rows
+                    continue
+                rows += len(checked)
+                yield checked[features]
     except pd.errors.EmptyDataError:
         raise BatchInputError(
             f"{source_text}: the table is empty (no header)"
@@ -135,7 +106,7 @@ def score_chunk(
     model: Pipeline, chunk: pd.DataFrame, model_version: str, scored_at: str
 ) -> pd.DataFrame:
     """The output rows of one chunk (see ``OUTPUT_COLUMNS``)."""
-    result = predict(model, chunk)
+    result = predict_checked(model, chunk)
     result.insert(0, "row", chunk.index)
     result["model_version"] = model_version
     result["scored_at"] = scored_at
@@ -156,6 +127,9 @@ def score_table(
     not the one ``lock`` (a ``dvc.lock``) recorded.
     """
     pipeline = load_model(model_path)
+    contract = read_contract(model_path)
+    check_names(contract, feature_names(pipeline), model_path)
+    schema = input_schema(contract.names, contract.limits)
     if lock is not None:
         warn_if_not_recorded(model_path, lock)
     model = model_identity(model_path, lock)
@@ -164,7 +138,7 @@ def score_table(
     partial = output.with_name(f".{output.name}.partial")
     rows = chunks = 0
     try:
-        for chunk in read_chunks(source, feature_names(pipeline), chunk_size):
+        for chunk in read_chunks(source, schema, chunk_size):
             scored = score_chunk(pipeline, chunk, model.id, scored_at)
             scored.to_csv(
                 partial, mode="a" if chunks else "w", header=not chunks, index=False

@@ -305,7 +305,7 @@ def run_drift(args: argparse.Namespace, params: Params) -> int:
 
     report = check_table(
         params.paths.train,
-        params.data.target,
+        params.paths.model,
         args.input or params.batch.input,
         params.drift,
         params.batch.chunk_size,

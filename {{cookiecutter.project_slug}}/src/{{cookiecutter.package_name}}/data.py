@@ -11,7 +11,11 @@ plots. ``data.target`` names the label column after this conversion; the
 label must hold only 0 and 1.
 
 Problems with the data raise ``DataError`` with a message that says what
-is wrong and where.
+is wrong and where. The rules for the values are a data contract
+(``schema.py``): no model exists yet when ``prepare`` runs, so the raw table is
+checked with the contract of its own header (every column but the label holds
+numbers, no value is missing); ``train`` then derives the model's contract from
+the training data.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import pandas as pd
 
 from .config import Params
 from .errors import DataError
+from .schema import check_frame, raw_schema
 
 URL_PREFIXES = ("http://", "https://")
 # Fewer rows than this cannot give a meaningful train/test split.
@@ -85,12 +90,13 @@ def read_csv(source: str | Path) -> pd.DataFrame:
     return normalise_columns(frame)
 
 
-def validate(frame: pd.DataFrame, target: str) -> None:
+def validate(frame: pd.DataFrame, target: str, source: str = "data") -> None:
     """Raise ``DataError`` unless ``frame`` is fit for training.
 
     The checks: the target column exists, there is at least one feature, there
-    are at least ``MIN_ROWS`` rows, no value is missing, every feature is
-    numeric, and the target holds only 0 and 1 (both present).
+    are at least ``MIN_ROWS`` rows, the raw contract holds (every feature is
+    numeric, no value is missing: ``schema.raw_schema``), and the target holds
+    only 0 and 1 (both present). ``source`` names the table in the messages.
     """
     if target not in frame.columns:
         available = ", ".join(map(str, frame.columns)) or "none"
@@ -105,21 +111,7 @@ def validate(frame: pd.DataFrame, target: str) -> None:
     if len(frame) < MIN_ROWS:
         raise DataError(f"only {len(frame)} rows; at least {MIN_ROWS} are needed")
 
-    missing_counts = frame.isna().sum()
-    missing_counts = missing_counts[missing_counts > 0]
-    if not missing_counts.empty:
-        details = ", ".join(
-            f"{column} ({count} missing)" for column, count in missing_counts.items()
-        )
-        raise DataError(f"missing values in column(s): {details}")
-
-    for column in features:
-        if not pd.api.types.is_numeric_dtype(frame[column]):
-            raise DataError(
-                f"feature column {column!r} is not numeric "
-                f"(for example {first_non_numeric(frame[column])!r}); "
-                "convert or drop it before training"
-            )
+    check_frame(raw_schema(list(frame.columns), target), frame, source)
 
     labels = frame[target]
     if not labels.isin([0, 1]).all() or labels.nunique() != 2:
@@ -128,15 +120,6 @@ def validate(frame: pd.DataFrame, target: str) -> None:
             f"target column {target!r} must hold both 0 and 1 and nothing else "
             f"(found: {', '.join(found)})"
         )
-
-
-def first_non_numeric(values: pd.Series) -> object:
-    """The first value that is not a number, to show in error messages."""
-    as_numbers = pd.to_numeric(values, errors="coerce")
-    offending = values[as_numbers.isna()]
-    if offending.empty:
-        return values.iloc[0]
-    return offending.iloc[0]
 
 
 def split(
@@ -177,7 +160,7 @@ def prepare(params: Params) -> tuple[Path, Path]:
             "command) first"
         )
     frame = read_csv(params.paths.raw)
-    validate(frame, target)
+    validate(frame, target, str(params.paths.raw))
     frame[target] = frame[target].astype(int)
     train, test = split(frame, target, params.data.test_size, params.seed)
     write_csv(train, params.paths.train)

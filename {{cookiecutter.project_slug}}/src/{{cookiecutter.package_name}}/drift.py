@@ -18,6 +18,10 @@ harmless difference has a tiny p-value), or when its missing or out-of-range
 share is above ``drift.max_missing`` or ``drift.max_out_of_range``. The report
 is written as JSON (for machines) and Markdown (for people, ``.md`` beside it).
 
+The table must hold the model's feature columns and nothing else, each a
+number, as the model's data contract says (``schema.py``, stored beside the
+model); a missing value is allowed, and counted.
+
 The table is read ``batch.chunk_size`` rows at a time and never held whole:
 each chunk's values are counted in the cells that the training values cut the
 number line into (below the smallest, each distinct training value, each gap
@@ -42,6 +46,7 @@ from scipy.stats import kstwo
 from .batch import read_chunks
 from .config import DriftParams
 from .errors import DataError
+from .schema import input_schema, read_contract
 
 
 def percent(share: float) -> str:
@@ -184,25 +189,39 @@ def compare(
     return compare_chunks(reference, [new], limits, source)
 
 
-def load_reference(train_path: Path, target: str) -> pd.DataFrame:
-    """The feature columns of the training data."""
+def load_reference(train_path: Path, features: list[str]) -> pd.DataFrame:
+    """The columns ``features`` of the training data."""
     if not train_path.is_file():
         raise DataError(
             f"{train_path} not found; run `dvc pull` (or `dvc repro`) to get the"
             " training data the new table is compared with"
         )
-    return pd.read_csv(train_path).drop(columns=[target], errors="ignore")
+    reference = pd.read_csv(train_path)
+    missing = [name for name in features if name not in reference.columns]
+    if missing:
+        raise DataError(
+            f"{train_path} has no column {missing[0]!r} of the model's features;"
+            " run `dvc repro` (or `dvc pull`)"
+        )
+    return reference[features]
 
 
 def check_table(
-    train_path: Path, target: str, source: str, limits: DriftParams, chunk_size: int
+    train_path: Path,
+    model_path: Path,
+    source: str,
+    limits: DriftParams,
+    chunk_size: int,
 ) -> DriftReport:
-    """Compare the table at ``source`` with the training data at ``train_path``.
+    """Compare the table at ``source`` with the training data at ``train_path``,
+    feature by feature of the contract of the model at ``model_path``.
 
     The table is read ``chunk_size`` rows at a time and never held whole.
     """
-    reference = load_reference(train_path, target)
-    chunks = read_chunks(source, list(reference.columns), chunk_size)
+    contract = read_contract(model_path)
+    reference = load_reference(train_path, contract.names)
+    schema = input_schema(contract.names, contract.limits, missing_allowed=True)
+    chunks = read_chunks(source, schema, chunk_size)
     return compare_chunks(reference, chunks, limits, source)
 
 

@@ -15,19 +15,10 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_numeric_dtype
 from sklearn.pipeline import Pipeline
 
 from .errors import DataError, ModelLoadError, ModelNotFoundError
-
-
-class FeatureValueError(DataError):
-    """A feature value the model cannot use: infinite, or infinite once scaled."""
-
-    def __init__(self, row: int, column: str, message: str) -> None:
-        super().__init__(message)
-        self.row = row
-        self.column = column
+from .schema import ContractError, check_frame, input_schema, value_limits
 
 
 def load_model(path: str | Path) -> Pipeline:
@@ -64,61 +55,36 @@ def feature_names(model: Pipeline) -> list[str]:
 
 
 def select_features(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
-    """The model's feature columns of ``frame``, checked and in training order."""
+    """The model's feature columns of ``frame`` in training order, as floats,
+    checked with the model's data contract (``schema.py``); other columns are
+    ignored."""
     names = feature_names(model)
-    missing = [name for name in names if name not in frame.columns]
-    if missing:
-        raise DataError(f"input is missing feature column(s): {', '.join(missing)}")
-    features = frame[names]
-    # Whole-frame checks: one pass over the data, however many columns it has.
-    dtypes = features.dtypes
-    non_numeric = [name for name in names if not is_numeric_dtype(dtypes[name])]
-    if non_numeric:
-        raise DataError(f"feature column {non_numeric[0]!r} must be numeric")
-    with_missing = features.columns[features.isna().any(axis=0)]
-    if len(with_missing):
-        raise DataError(f"feature column {with_missing[0]!r} has missing values")
-    return features
-
-
-def first_non_finite(values: np.ndarray[Any, Any]) -> tuple[int, int] | None:
-    """(row, column) of the first value that is not a finite number, if any."""
-    bad = np.argwhere(~np.isfinite(values))
-    return (int(bad[0][0]), int(bad[0][1])) if len(bad) else None
+    schema = input_schema(names, value_limits(model), other_columns=True)
+    return check_frame(schema, frame, "input")[names]
 
 
 def model_inputs(model: Pipeline, features: pd.DataFrame) -> tuple[Any, Any]:
     """The model's last step and what it gets: the features after the other steps.
 
-    Finite features can still overflow inside the model: the scaler divides by
-    a standard deviation, and 1e307 divided by 0.01 is infinity. Each value is
-    checked before and after the preprocessing, so the error names the column
-    instead of failing deep inside scikit-learn.
+    The contract keeps each feature within what a ``StandardScaler`` turns into
+    a finite number; another first step could still overflow (1e307 divided by
+    0.01 is infinity), so the preprocessed values are checked too and the error
+    names the column instead of failing deep inside scikit-learn.
     """
-    names = list(features.columns)
-    raw = features.to_numpy(dtype=float)
-    found = first_non_finite(raw)
-    if found is not None:
-        row, column = found
-        raise FeatureValueError(
-            row,
-            names[column],
-            f"feature column {names[column]!r} has a value that is not a finite number"
-            f" ({raw[row, column]}) in row {row}",
-        )
     if not isinstance(model, Pipeline) or len(model.steps) < 2:
         return model, features
     with np.errstate(over="ignore", invalid="ignore"):
         transformed = model[:-1].transform(features)
-    found = first_non_finite(np.asarray(transformed, dtype=float))
-    if found is not None:
-        row, column = found
-        name = names[column] if np.shape(transformed) == raw.shape else "a feature"
-        raise FeatureValueError(
-            row,
+    bad = np.argwhere(~np.isfinite(np.asarray(transformed, dtype=float)))
+    if len(bad):
+        row, column = int(bad[0][0]), int(bad[0][1])
+        same_shape = np.shape(transformed) == features.shape
+        name = str(features.columns[column]) if same_shape else "a feature"
+        raise ContractError(
+            f"input: column {name!r} is too large for the model: it becomes"
+            f" infinite after scaling (in row {row})",
             name,
-            f"feature {name!r} in row {row} is too large for the model:"
-            " it becomes infinite after scaling",
+            row,
         )
     return model[-1], transformed
 
@@ -131,7 +97,12 @@ def predict(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
     """
     if len(frame) == 0:
         raise DataError("input has no rows to predict")
-    features = select_features(model, frame)
+    return predict_checked(model, select_features(model, frame))
+
+
+def predict_checked(model: Pipeline, features: pd.DataFrame) -> pd.DataFrame:
+    """``predict`` for features that the data contract has passed: the
+    model's columns in training order, as floats (``schema.check_frame``)."""
     final_step, inputs = model_inputs(model, features)
     predictions = final_step.predict(inputs)
     # Training checks that the labels are 0 and 1, so column 1 is class 1.
@@ -141,5 +112,5 @@ def predict(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
             "prediction": predictions.astype(int),
             "probability": probabilities.astype(float),
         },
-        index=frame.index,
+        index=features.index,
     )

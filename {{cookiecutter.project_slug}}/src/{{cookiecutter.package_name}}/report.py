@@ -3,8 +3,9 @@
 ``docs/model-card.md`` calls ``model_card()`` from a ``python exec="on"``
 block, which the markdown-exec plugin runs while the site is built (with MkDocs
 or Zensical). So the card shows the files of the checkout it is built from -
-``reports/metrics.json``, ``reports/training.json``, the plot images and
-``params.yaml`` - and no number is ever copied by hand. Before the pipeline has
+``reports/metrics.json``, ``reports/training.json``, the plot images, the
+model's data contract and ``params.yaml`` - and no number is ever copied by
+hand. Before the pipeline has
 run, it says what to run instead of failing the build.
 
 Images are embedded in the page as ``data:`` URLs, so they need no copying
@@ -23,6 +24,7 @@ import pandas as pd
 from .config import DEFAULT_PARAMS_FILE, Params, load_params
 from .integrity import MODEL_ID_LENGTH, ModelIdentity, head_registration, lock_beside
 from .metrics import meets_minimum, read_metrics
+from .schema import read_contract, schema_path
 from .sources import class_names
 
 # Shown instead of the model card while the pipeline has not run in this checkout.
@@ -87,6 +89,19 @@ def metrics_table(params: Params) -> str:
     return "\n".join(rows)
 
 
+def contract_table(params: Params) -> str:
+    """The model's data contract (``schema.py``) as a Markdown table: each
+    feature, its type and the range of the training data."""
+    rows = ["| Feature | Type | Training minimum | Training maximum |"]
+    rows.append("| --- | --- | ---: | ---: |")
+    for feature in read_contract(params.paths.model).features:
+        rows.append(
+            f"| {feature.name} | {feature.type} | {feature.minimum:g}"
+            f" | {feature.maximum:g} |"
+        )
+    return "\n".join(rows)
+
+
 def plot_images(params: Params) -> str:
     """The confusion matrix and the ROC curve drawn by ``evaluate``, embedded."""
     paths = params.paths
@@ -104,7 +119,8 @@ def model_card(params_file: str | Path = DEFAULT_PARAMS_FILE) -> str:
     params = load_params(params_file)
     paths = params.paths
     outputs = (paths.training, paths.metrics, paths.confusion_matrix_image)
-    if not all(path.is_file() for path in (*outputs, paths.roc_image)):
+    contract = schema_path(paths.model)
+    if not all(path.is_file() for path in (*outputs, paths.roc_image, contract)):
         return NOT_TRAINED
     return "\n\n".join(
         [
@@ -113,5 +129,11 @@ def model_card(params_file: str | Path = DEFAULT_PARAMS_FILE) -> str:
             metrics_table(params),
             f"The minimums are `thresholds` in `{params_file}`.",
             plot_images(params),
+            "### Input: the data contract",
+            contract_table(params),
+            f"Stored beside the model in `{contract.as_posix()}`; batch scoring,"
+            " the drift check and the server's `/predict` refuse input that"
+            " breaks it. A value outside the training range is accepted, and the"
+            " drift check counts it.",
         ]
     )

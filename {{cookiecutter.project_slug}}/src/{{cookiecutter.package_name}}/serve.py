@@ -9,13 +9,14 @@ test-set metrics; ``POST /predict`` answers
 instance; ``GET /docs`` is the API page, its scripts served by the app
 (fastapi-offline), so it works offline.
 
-FastAPI validates each request with a schema built from the model's features
-(422 naming each field, at most ``MAX_PROBLEMS``); before that,
+FastAPI validates each request with a request model built from the model's
+data contract (``schema.py``, stored beside the model: its features and the
+largest value each may take; 422 naming each field, at most ``MAX_PROBLEMS``);
+before that,
 ``serve_limits.py`` refuses bodies that are too large (413), not uncompressed
 JSON (415) or too slow to arrive (408), and JSON it will not read (422).
 """
 
-import sys
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -45,7 +46,8 @@ from .config import (
 from .errors import DataError
 from .integrity import ModelIdentity, lock_beside, model_identity, warn_if_not_recorded
 from .metrics import read_metrics
-from .predict import FeatureValueError, feature_names, load_model, predict
+from .predict import feature_names, load_model, predict
+from .schema import ContractError, check_names, read_contract
 from .serve_limits import (
     MAX_PROBLEMS,
     READ_TIMEOUT,
@@ -64,6 +66,8 @@ class ServedModel:
 
     pipeline: Pipeline
     features: list[str]
+    # The largest magnitude of each feature (the data contract's limits).
+    limits: list[float]
     path: Path
     identity: ModelIdentity
     metrics: dict[str, float]
@@ -77,9 +81,12 @@ def load_served_model(params: Params, lock: Path | None = None) -> ServedModel:
     how to get them (``dvc repro`` or ``dvc pull``).
     """
     pipeline = load_model(params.paths.model)
+    contract = read_contract(params.paths.model)
+    check_names(contract, feature_names(pipeline), params.paths.model)
     return ServedModel(
         pipeline=pipeline,
-        features=feature_names(pipeline),
+        features=contract.names,
+        limits=contract.limits,
         path=params.paths.model,
         identity=model_identity(params.paths.model, lock),
         metrics=read_metrics(params.paths.metrics),
@@ -129,24 +136,9 @@ class Health(BaseModel):
 # Reject what the model cannot use instead of guessing: no strings such as
 # "1.5", no booleans, no NaN or infinity, no unknown fields.
 STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
-# No feature may come closer than this to the largest float once scaled.
-SCALED_LIMIT = sys.float_info.max / 2
-# Pydantic's messages for the limits of ``value_limits``, in the model's words.
+# Pydantic's messages for the data contract's limits, in the model's words.
 TOO_LARGE = "the value is too large for the model: it becomes infinite after scaling"
 LIMIT_MESSAGES = {"less_than_equal": TOO_LARGE, "greater_than_equal": TOO_LARGE}
-
-
-def value_limits(pipeline: Pipeline) -> list[float]:
-    """The largest magnitude of each feature that stays finite once scaled.
-
-    The pipeline's first step (``train.py``: a ``StandardScaler``) divides each
-    feature by its ``scale_``; without one, any finite number is accepted.
-    """
-    first = pipeline.steps[0][1] if isinstance(pipeline, Pipeline) else None
-    scale = getattr(first, "scale_", None)
-    if scale is None:
-        return [sys.float_info.max] * len(feature_names(pipeline))
-    return [min(SCALED_LIMIT * float(value), sys.float_info.max) for value in scale]
 
 
 def request_model(
@@ -193,7 +185,7 @@ async def problem_response(request: Request, error: Exception) -> JSONResponse:
         ]
         return problems_response(422, listed, len(problems))
     field = "instances"
-    if isinstance(error, FeatureValueError):
+    if isinstance(error, ContractError) and error.row is not None:
         field = f"instances.{error.row}.{error.column}"
     return problems_response(
         422, [{"field": field, "message": str(error), "type": "value_error"}]
@@ -204,7 +196,7 @@ def score(pipeline: Pipeline, frame: pd.DataFrame) -> list[tuple[int, float]]:
     """The more probable class and the probability of class 1 of each row.
 
     The request model has checked what ``predict`` checks (each feature there,
-    finite and within ``value_limits``), so the model runs once; should it
+    finite and within the contract's limits), so the model runs once; should it
     still fail, ``predict`` names the value it cannot use.
     """
     try:
@@ -226,8 +218,9 @@ def build_app(
     registration = served.identity.registration
     if lock is not None:
         warn_if_not_recorded(served.path, lock)
-    limits = value_limits(served.pipeline)
-    body_model: Any = request_model(served.features, limits, settings.max_batch_size)
+    body_model: Any = request_model(
+        served.features, served.limits, settings.max_batch_size
+    )
     row_of = itemgetter(*served.features)
     health = Health(
         status="ok",

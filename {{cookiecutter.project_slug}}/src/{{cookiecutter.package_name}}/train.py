@@ -11,7 +11,11 @@ To add one: a class of its hyperparameters and a section in ``ModelParams``
 (``config.py``), its name in ``ModelType``, its class in ``ESTIMATORS`` below
 and its section in ``params.yaml``.
 
-Next to the model, ``train`` writes a small JSON record of the run
+Beside the model, ``train`` writes its data contract
+(``<paths.model>.schema.json``, ``schema.py``): the feature columns, their
+type, the range the training data spans and the largest value the model takes.
+
+``train`` also writes a small JSON record of the run
 (``paths.training``): when it ran, the model file's SHA-256, the data source
 and the size of the training set. The model card shows it. Nothing depends on
 that file, so its timestamp never makes DVC re-run a stage.
@@ -34,6 +38,7 @@ from sklearn.preprocessing import StandardScaler
 from .config import ModelParams, ModelType, Params
 from .data import load_prepared
 from .integrity import file_sha256
+from .schema import derive_contract, schema_path, write_contract
 
 # The scikit-learn class of each ``model.type``.
 ESTIMATORS: dict[ModelType, type[ClassifierMixin]] = {
@@ -84,6 +89,7 @@ def train(params: Params) -> Path:
     model = build_pipeline(params.model, params.seed)
     model.fit(features, labels)
     model_path = save_model(model, params.paths.model)
+    write_contract(derive_contract(features, model), schema_path(model_path))
     write_training_record(
         model_path, features, params.data.source, params.paths.training
     )
