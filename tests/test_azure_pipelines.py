@@ -150,7 +150,7 @@ def test_each_setting_is_referenced_only_where_its_option_is_on(
 
 # Azure step (display name) -> where its GitHub Actions twin is: (file, step name).
 TWINS = {
-    "Install the project and its tools": (".github/workflows/testing.yml", None),
+    "Install the project and its tools": (".github/actions/setup/action.yml", None),
     "Run every hook on every file": (".github/workflows/testing.yml", None),
     "Use the virtualenv in the next steps": (".github/workflows/testing.yml", None),
     "Run the tests": (".github/workflows/testing.yml", None),
@@ -243,6 +243,9 @@ def test_every_azure_step_runs_the_same_command_as_its_github_twin(tmp_path: Pat
             twin_file, twin_name = TWINS[name]
             runs = github_runs(github, twin_file)
             twin = runs[twin_name or name]
+            # A GitHub script reads the package's name from its workflow's env.
+            package = yaml.safe_load((github / twin_file).read_text()).get("env", {})
+            twin = twin.replace('"$PACKAGE"', package.get("PACKAGE", '"$PACKAGE"'))
             assert commands(script) == commands(twin), (relative, name)
             checked.add(name)
     assert checked == set(TWINS)

@@ -31,6 +31,7 @@ ALWAYS = {
     ".gitattributes",
     ".github/actions/dvc-remote/action.yml",
     ".github/actions/propose/action.yml",
+    ".github/actions/setup/action.yml",
     ".github/dependabot.yml",
     ".github/workflows/batch.yml",
     ".github/workflows/deploy-model.yml",
