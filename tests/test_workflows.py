@@ -230,6 +230,83 @@ def test_raw_region_convention_in_the_template_sources() -> None:
         assert "${{" not in outside, f"{path.name}: a ${{{{ outside {{% raw %}}"
 
 
+RUN_KEY = re.compile(r"^(\s*)(?:-\s+)?run:\s*(.*)$")
+LEADING_TAG = re.compile(r"^\s*(?:\{%.*?%\}|\{#.*?#\})")
+JINJA_IN_SCRIPT = re.compile(r"\{%|\{\{-?\s*cookiecutter")
+
+
+def without_leading_tags(line: str) -> str:
+    """The YAML of a source line, without the Jinja tags it starts with."""
+    while match := LEADING_TAG.match(line):
+        line = line[match.end() :]
+    return line
+
+
+def run_script_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, line) of every ``run:`` script of a workflow or action source.
+
+    A block script (``run: |``) goes on while its lines are indented deeper than
+    its key; a line of Jinja tags alone belongs to it only when the script goes
+    on after it (a tag between two steps is outside every script)."""
+    lines = text.splitlines()
+    found: list[tuple[int, str]] = []
+    index = 0
+    while index < len(lines):
+        match = RUN_KEY.match(without_leading_tags(lines[index]))
+        index += 1
+        if not match:
+            continue
+        indent, value = len(match.group(1)), match.group(2)
+        found.append((index, lines[index - 1]))
+        if not value.startswith(("|", ">")):
+            continue
+        pending: list[tuple[int, str]] = []
+        while index < len(lines):
+            body = without_leading_tags(lines[index])
+            if body.strip() and len(body) - len(body.lstrip()) <= indent:
+                break
+            pending.append((index + 1, lines[index]))
+            if body.strip():
+                found += pending
+                pending = []
+            index += 1
+    return found
+
+
+def test_run_script_lines_follow_the_yaml_blocks() -> None:
+    source = (
+        "    - run: |\n"
+        "        echo one\n"
+        "{% if x %}\n"
+        "        echo {{ cookiecutter.x }}\n"
+        "{% endif %}\n"
+        "    - name: next\n"
+        "{% if y %}\n"
+        "      run: echo two\n"
+        "      env:\n"
+        "{% raw %}        A: b\n"
+        "{% endraw %}\n"
+    )
+    assert [n for n, _ in run_script_lines(source)] == [1, 2, 3, 4, 8]
+
+
+def test_no_jinja_inside_a_run_script_of_a_workflow_or_action_source() -> None:
+    """The workflows' decisions are made by Python (tools/ci_plan.py and the
+    like), with the answers passed as ``env:`` or ``with:`` values: a ``run:``
+    script reads the same in every bake, so what it does is tested once."""
+    github = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / ".github"
+    sources = sorted(github.glob("workflows/*.yml")) + sorted(github.glob("actions/*/action.yml"))
+    sources += sorted((TEMPLATE_DIR / "templates" / "ci").glob("*.j2"))
+    assert len(sources) > len(MINE)
+    jinja = [
+        f"{path.relative_to(TEMPLATE_DIR)}:{number}: {line.strip()}"
+        for path in sources
+        for number, line in run_script_lines(path.read_text())
+        if JINJA_IN_SCRIPT.search(line)
+    ]
+    assert not jinja, "Jinja inside run: scripts:\n" + "\n".join(jinja)
+
+
 def test_the_template_repository_ci_is_valid_and_clean() -> None:
     github = TEMPLATE_DIR / ".github"
     workflow_files = sorted(str(p) for p in (github / "workflows").glob("*.y*ml"))
