@@ -33,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
+from pandera.errors import SchemaErrors
 from pydantic import BaseModel, ConfigDict
 
 from .errors import DataError
@@ -193,9 +194,15 @@ def check_frame(
     """``frame`` with its features as floats; ``ContractError`` on the first
     value (or column) that breaks ``schema``. ``where`` names the table."""
     try:
-        return schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as errors:
+        checked = schema.validate(frame, lazy=True)
+    except SchemaErrors as errors:
         raise first_problem(errors.failure_cases, where, len(schema.columns)) from None
+    # pandas before 3.0 keeps the ``pandera`` accessor that validate attaches in
+    # the frame, and the accessor keeps the frame: a reference cycle that only
+    # the garbage collector's rare full runs free, so the chunks of a large
+    # table piled up (tests/test_drift.py, memory). Without it, no cycle.
+    vars(checked).pop("pandera", None)
+    return checked
 
 
 def first_problem(cases: pd.DataFrame, where: str, features: int) -> ContractError:
