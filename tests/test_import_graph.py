@@ -82,7 +82,7 @@ def named_modules(tree: ast.Module, modules: set[str]) -> set[str]:
     }
 
 
-def function_level_imports(tree: ast.Module) -> Iterator[ast.AST]:
+def function_level_imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
     """The import statements inside a function of ``tree``."""
     for function in ast.walk(tree):
         if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
