@@ -202,8 +202,9 @@ def test_workflow_updates_with_a_token_and_full_history(default_project: Baked) 
     }
     # cruft's three-way merge needs the blobs of earlier commits (CR-5).
     assert steps["actions/checkout"]["with"] == {"fetch-depth": 0, "persist-credentials": False}
-    # Nothing restored from a cache can slip into the pull request.
-    assert steps["astral-sh/setup-uv"]["with"] == {"enable-cache": False}
+    # Nothing restored from a cache can slip into the pull request: the set-up
+    # action keeps uv's cache off unless a job names one (cache-suffix).
+    assert steps["$/.github/actions/setup"]["with"] == {"install": "false"}
     # The branch is pushed with a token that may change workflow files (CR-9).
     assert steps["publish-pull-request"]["with"]["token"] == "${{ secrets.TEMPLATE_UPDATE_TOKEN }}"
     # The cruft the workflow installs is the one these tests run.
