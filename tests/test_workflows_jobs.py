@@ -64,15 +64,19 @@ def test_every_workflow_is_set_up_alike(bake_once, answers: dict) -> None:
             if any(f"dvc {kind} diff" in step.get("run", "") for kind in ("metrics", "params")):
                 checkout = workflow["jobs"][job_id]["steps"][0]
                 assert checkout["with"]["fetch-depth"] == 0, f"{name}: {job_id}"
-            if step.get("uses", "").startswith("astral-sh/setup-uv@"):
-                cached = step.get("with", {}).get("enable-cache")
-                assert cached is (name == "testing.yml"), f"{name}: {job_id}: enable-cache"
-                suffixes.append(step["with"].get("cache-suffix"))
+            # uv and `make setup` come from the set-up action (.github/actions/setup),
+            # whose uv cache is on only where a job names one: testing.yml's.
+            assert not step.get("uses", "").startswith("astral-sh/setup-uv@"), f"{name}: {job_id}"
+            assert step.get("run") != "make setup", f"{name}: {job_id}"
+            if step.get("uses") == "$/.github/actions/setup":
+                suffix = step.get("with", {}).get("cache-suffix")
+                assert (suffix is not None) is (name == "testing.yml"), f"{name}: {job_id}: cache"
+                suffixes.append(suffix)
             if step.get("uses", "").startswith("actions/cache@"):
                 assert (name, job_id) == ("testing.yml", "pre-commit")
                 assert "hashFiles('.pre-commit-config.yaml')" in step["with"]["key"]
         if name == "testing.yml":
-            assert len(set(suffixes)) == len(suffixes), "each job saves a uv cache of its own"
+            assert len(set(suffixes)) == len(suffixes) == 3, "each job saves a uv cache of its own"
 
 
 @pytest.mark.parametrize("answers", ANSWERS)
