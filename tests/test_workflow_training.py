@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,20 @@ BUCKET = "ml-project-dvc"
 def metrics_on(repo: GitHubRepository, branch: str) -> dict:
     """reports/metrics.json as committed on a branch of the origin."""
     return json.loads(repo.git_origin("show", f"{branch}:reports/metrics.json"))
+
+
+def contract_on(repo: GitHubRepository, branch: str) -> tuple[str, str]:
+    """The MD5 of the model's input contract as committed on ``branch``, and the
+    MD5 that branch's dvc.lock records for it (they differ when the proposal
+    left the contract out)."""
+    lock = yaml.safe_load(repo.git_origin("show", f"{branch}:dvc.lock"))
+    (out,) = [o for o in lock["stages"]["train"]["outs"] if o["path"].endswith(".schema.json")]
+    committed = subprocess.run(
+        ["git", "-C", str(repo.origin), "show", f"{branch}:{out['path']}"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return hashlib.md5(committed).hexdigest(), out["md5"]
 
 
 def merge_proposal(repo: GitHubRepository) -> None:
@@ -137,6 +152,10 @@ def test_new_data_retrains_and_unchanged_data_does_not(tmp_path: Path, baked_ven
         assert len(repo.github["pulls"]) == 2
         second = metrics_on(repo, "train/retrained-model")
         assert second != first
+        # The new data moved the training ranges: the proposal carries the
+        # contract that its dvc.lock records, so the merged main serves it.
+        committed, recorded = contract_on(repo, "train/retrained-model")
+        assert committed == recorded
         merge_proposal(repo)
 
         # The same data again: DVC finds everything up to date, nothing is proposed.
