@@ -132,20 +132,37 @@ def test_github_refuses_when_actions_may_not_open_pull_requests(
     assert repo.github["pulls"] == [] and repo.github["dispatches"] == []
 
 
-def test_github_refuses_a_token_without_pull_requests_write(
-    tmp_path: Path, servers: dict[str, str]
+@pytest.mark.parametrize(
+    ("permission", "without", "refusal"),
+    [
+        (
+            "      pull-requests: write # open its pull request\n",
+            "",
+            "Resource not accessible by integration",
+        ),
+        (
+            "contents: write # push",
+            "contents: read # push",
+            "Permission to Acme/ml-project.git denied to github-actions[bot].",
+        ),
+    ],
+    ids=["pull-requests", "contents"],
+)
+def test_github_refuses_a_token_without_a_permission_it_needs(
+    tmp_path: Path, servers: dict[str, str], permission: str, without: str, refusal: str
 ) -> None:
     repo = on_github(tmp_path)
     workflow = repo.project.path / ".github" / "workflows" / WORKFLOW
     text = workflow.read_text()
-    workflow.write_text(text.replace("      pull-requests: write # open its pull request\n", ""))
+    assert permission in text
+    workflow.write_text(text.replace(permission, without))
     repo.commit("Drop a permission", paths=[f".github/workflows/{WORKFLOW}"])
     repo.push("main")
 
     run = repo.run(WORKFLOW, "workflow_dispatch", env=servers)
 
     assert run["bump"].result == "failure", run.describe()
-    assert "Resource not accessible by integration" in errors(run)
+    assert refusal in errors(run)
     assert repo.github["pulls"] == []
 
 
@@ -192,20 +209,3 @@ def test_a_workflow_change_on_main_gets_a_new_branch_not_a_refused_push(
     assert (first["state"], second["state"]) == ("closed", "open")
     assert "timeout-minutes: 50" in on_branch(repo, ".github/workflows/template-ci.yml")
     assert any("pushed anew" in notice for notice in run["bump"].notices), run.describe()
-
-
-def test_github_refuses_a_token_without_contents_write(
-    tmp_path: Path, servers: dict[str, str]
-) -> None:
-    repo = on_github(tmp_path)
-    workflow = repo.project.path / ".github" / "workflows" / WORKFLOW
-    text = workflow.read_text()
-    workflow.write_text(text.replace("contents: write # push", "contents: read # push"))
-    repo.commit("Drop a permission", paths=[f".github/workflows/{WORKFLOW}"])
-    repo.push("main")
-
-    run = repo.run(WORKFLOW, "workflow_dispatch", env=servers)
-
-    assert run["bump"].result == "failure", run.describe()
-    assert "Permission to Acme/ml-project.git denied to github-actions[bot]." in errors(run)
-    assert repo.github["pulls"] == []
