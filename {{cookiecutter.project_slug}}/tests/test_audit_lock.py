@@ -3,30 +3,13 @@ it only leaves a notice."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "audit_lock.py"
-
-
-def load_tool() -> ModuleType:
-    """tools/ is no package: load the script as a module."""
-    spec = importlib.util.spec_from_file_location("audit_lock", TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # Registered first: its dataclass looks its module up by name.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-audit_lock = load_tool()
+import audit_lock
 
 # pip-audit's JSON report (pip_audit/_format/json.py): an audited package has
 # "version" and "vulns", a skipped one a "skip_reason".

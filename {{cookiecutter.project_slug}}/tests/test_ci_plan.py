@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "ci_plan.py"
-
-
-def load_tool() -> ModuleType:
-    """tools/ is no package: load the script as a module."""
-    spec = importlib.util.spec_from_file_location("ci_plan", TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # Registered first: its dataclass looks its module up by name.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ci_plan = load_tool()
+import ci_plan
 
 S3 = {
     "GITHUB_REPOSITORY": "team/project",
