@@ -246,12 +246,21 @@ def register_in_production(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     api.assign(str(root), "model", "production", version="v0.0.1")
 
 
-def test_a_registered_model_shows_its_version_and_stage(
+@pytest.fixture
+def registered(
     params_file: Path, trained_params: Params, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[Path, Path]:
+    """The trained model, registered as v0.0.1 in production; and its dvc.lock."""
     model = trained_params.paths.model
     lock = write_lock(params_file, model, md5_of(model))
     register_in_production(params_file.parent, monkeypatch)
+    return model, lock
+
+
+def test_a_registered_model_shows_its_version_and_stage(
+    registered: tuple[Path, Path],
+) -> None:
+    model, lock = registered
 
     identity = model_identity(model, lock)
 
@@ -259,11 +268,9 @@ def test_a_registered_model_shows_its_version_and_stage(
 
 
 def test_without_gto_a_registered_model_shows_its_name_only(
-    params_file: Path, trained_params: Params, monkeypatch: pytest.MonkeyPatch
+    registered: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    model = trained_params.paths.model
-    lock = write_lock(params_file, model, md5_of(model))
-    register_in_production(params_file.parent, monkeypatch)
+    model, lock = registered
     # An install without the dev extra: GTO cannot be imported.
     monkeypatch.setitem(sys.modules, "gto", None)
 
