@@ -199,6 +199,7 @@ def test_dockerignore_lets_in_what_the_dockerfile_copies_and_nothing_private(
     files = project.files() | {
         "uv.lock",
         "models/model.joblib",
+        "models/model.joblib.schema.json",
         "reports/metrics.json",
         "data/prepared/train.csv",
         ".dvc/config.local",
@@ -219,7 +220,8 @@ def test_dockerignore_lets_in_what_the_dockerfile_copies_and_nothing_private(
                 assert any(
                     path == source or path.startswith(source + "/") for path in context
                 ), f"COPY {source}: not in the build context"
-    assert {"models/model.joblib", "reports/metrics.json", "params.yaml"} <= context
+    model = {"models/model.joblib", "models/model.joblib.schema.json"}
+    assert model | {"reports/metrics.json", "params.yaml"} <= context
     private = [
         p for p in context if p.startswith((".git", ".dvc", ".env", ".venv", "data/", "site/"))
     ]
@@ -375,6 +377,7 @@ def test_image_steps_serve_the_model_with_the_serve_extra_only(
     app_dir = final_root / workdir.lstrip("/")
     assert sorted(p.relative_to(app_dir).as_posix() for p in app_dir.rglob("*") if p.is_file()) == [
         "models/model.joblib",
+        "models/model.joblib.schema.json",
         "params.yaml",
         "reports/metrics.json",
     ]
