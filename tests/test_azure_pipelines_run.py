@@ -183,6 +183,7 @@ def test_ci_and_release_steps_run_in_order_in_a_baked_clone(tmp_path: Path) -> N
         "ml_project-1.2.0-py3-none-any.whl",
         "ml_project-1.2.0.tar.gz",
         "model.joblib",
+        "model.joblib.schema.json",
         "uv.lock",
     ]
     # The registry got the image; staging has an app that pulls from it with its
