@@ -184,27 +184,22 @@ def test_predict_warns_when_the_model_is_not_the_one_in_dvc_lock(
     assert_one_warning(capsys.readouterr().err, model)
 
 
+def score_test_set(params_file: Path, params: Params) -> tuple[int, Path]:
+    """Run ``batch`` on the test set without its label: (exit code, output file)."""
+    table = params_file.parent / "features.csv"
+    test_set = pd.read_csv(params.paths.test)
+    test_set.drop(columns=[params.data.target]).to_csv(table, index=False)
+    output = params_file.parent / "scored.csv"
+    args = ["--params", str(params_file), "--input", str(table)]
+    return main(["batch", *args, "--output", str(output)]), output
+
+
 def test_batch_warns_when_the_model_is_not_the_one_in_dvc_lock(
     capsys: pytest.CaptureFixture[str], params_file: Path, trained_params: Params
 ) -> None:
     model = trained_params.paths.model
     write_lock(params_file, model, STALE_MD5)
-    table = params_file.parent / "features.csv"
-    test_set = pd.read_csv(trained_params.paths.test)
-    test_set.drop(columns=[trained_params.data.target]).to_csv(table, index=False)
-    output = params_file.parent / "scored.csv"
-
-    code = main(
-        [
-            "batch",
-            "--params",
-            str(params_file),
-            "--input",
-            str(table),
-            "--output",
-            str(output),
-        ]
-    )
+    code, output = score_test_set(params_file, trained_params)
 
     assert code == 0 and output.is_file()
     assert_one_warning(capsys.readouterr().err, model)
@@ -298,20 +293,8 @@ def test_the_card_and_the_batch_output_name_the_model_alike(
     model = evaluated_params.paths.model
     write_lock(params_file, model, md5_of(model))
     register_in_production(params_file.parent, monkeypatch)
-    table = params_file.parent / "features.csv"
-    test_set = pd.read_csv(evaluated_params.paths.test)
-    test_set.drop(columns=[evaluated_params.data.target]).to_csv(table, index=False)
-    output = params_file.parent / "scored.csv"
-
-    args = [
-        "--params",
-        str(params_file),
-        "--input",
-        str(table),
-        "--output",
-        str(output),
-    ]
-    assert main(["batch", *args]) == 0
+    code, output = score_test_set(params_file, evaluated_params)
+    assert code == 0
 
     name = sha256_of(model)[:12]
     assert f"`{name} (model@v0.0.1, production)`" in model_card(params_file)
