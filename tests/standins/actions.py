@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -465,12 +466,19 @@ RUN = {
 
 
 def action_yaml(name: str) -> str:
-    """The composite action.yml of one stand-in (written as JSON, which is YAML)."""
+    """The composite action.yml of one stand-in of this module."""
     inputs, outputs = STANDINS[name]
+    return composite_action(name, f'python3 "$STANDIN_TOOLS/actions.py" {name}', inputs, outputs)
+
+
+def composite_action(name: str, run: str, inputs: Mapping[str, str], outputs: Iterable[str]) -> str:
+    """A composite action.yml (written as JSON, which is YAML) whose one step
+    runs ``run`` with each input as ``INPUT_<NAME>`` and whose outputs are that
+    step's."""
     step = {
         "id": "run",
         "shell": "bash",
-        "run": f'python3 "$STANDIN_TOOLS/actions.py" {name}',
+        "run": run,
         "env": {f"INPUT_{key.upper()}": f"${{{{ inputs.{key} }}}}" for key in inputs},
     }
     action = {

@@ -36,6 +36,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from standins.actions import composite_action  # noqa: E402
 from standins.fake_github import author, new_number  # noqa: E402
 
 ACTION = "peter-evans/create-pull-request"
@@ -73,19 +74,8 @@ def write_action(directory: Path) -> Path:
     """The composite action.yml that runs this stand-in; its folder (for act)."""
     folder = directory / ACTION.replace("/", "__")
     folder.mkdir(parents=True, exist_ok=True)
-    step = {
-        "id": "run",
-        "shell": "bash",
-        "run": f'"{sys.executable}" "{Path(__file__).resolve()}"',
-        "env": {f"INPUT_{key.upper()}": f"${{{{ inputs.{key} }}}}" for key in INPUTS},
-    }
-    action = {
-        "name": f"{ACTION} (stand-in)",
-        "inputs": {key: {"default": value} for key, value in INPUTS.items()},
-        "outputs": {key: {"value": f"${{{{ steps.run.outputs.{key} }}}}"} for key in OUTPUTS},
-        "runs": {"using": "composite", "steps": [step]},
-    }
-    (folder / "action.yml").write_text(json.dumps(action, indent=2) + "\n")
+    run = f'"{sys.executable}" "{Path(__file__).resolve()}"'
+    (folder / "action.yml").write_text(composite_action(ACTION, run, INPUTS, OUTPUTS))
     return folder
 
 
