@@ -87,7 +87,7 @@ REFUSED = [
     ({"author_email": "ü@example.com"}, "author_email", "email address"),
     ({"author_email": "<x>@y.z"}, "author_email", "email address"),
     ({"author_email": "a@b..com"}, "author_email", "email address"),
-    ({"package_name": "p" * 256}, "package_name", "at most 64 characters"),
+    ({"package_name": "p" * 33}, "package_name", "at most 32 characters"),
     # The derived slug is cut at 64 characters, so cookiecutter can create the
     # directory and the hook can refuse the name itself.
     ({"project_name": "Long " * 60}, "project_name", "at most 100 characters"),

@@ -9,19 +9,13 @@ The pipeline's steps run once per test session with the test settings
 project copy those files instead of training again in every test. The steps
 themselves are tested in ``test_data.py``, ``test_train.py`` and
 ``test_evaluate.py``, and ``test_pipeline.py`` runs them as DVC does: each
-command in its own Python process. Those processes take most of the suite's
-time, so they start in the background before the first test
-(``end_to_end_run``) and the in-process tests run meanwhile.
+command in its own Python process.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,28 +23,12 @@ import pandas as pd
 import pytest
 import yaml
 
-import {{ cookiecutter.package_name }} as package
-from {{ cookiecutter.package_name }}.config import (
-    Params,
-    load_params,
-    parse_params,
-)
-from {{ cookiecutter.package_name }}.data import (
-    prepare,
-)
-from {{ cookiecutter.package_name }}.evaluate import (
-    evaluate,
-)
-from {{ cookiecutter.package_name }}.schema import (
-    schema_path,
-)
-from {{ cookiecutter.package_name }}.sources import (
-    ingest,
-    load_raw,
-)
-from {{ cookiecutter.package_name }}.train import (
-    train,
-)
+from {{ cookiecutter.package_name }}.config import Params, load_params, parse_params
+from {{ cookiecutter.package_name }}.data import prepare
+from {{ cookiecutter.package_name }}.evaluate import evaluate
+from {{ cookiecutter.package_name }}.schema import schema_path
+from {{ cookiecutter.package_name }}.sources import ingest, load_raw
+from {{ cookiecutter.package_name }}.train import train
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_PARAMS_FILE = PROJECT_ROOT / "params.yaml"
@@ -249,94 +227,3 @@ def project_run(project_run_settings: dict[str, Any]) -> Params:
     Run once per session. Read-only: tests that write files use ``tmp_path``.
     """
     return run_steps(parse_params(project_run_settings))
-
-
-# --- The end-to-end run (test_pipeline.py) --------------------------------------
-
-# The commands DVC's stages run, then the quality gate, in order.
-PIPELINE_COMMANDS = ("ingest", "prepare", "train", "evaluate", "gate")
-
-
-def run_command(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m <package> <args>`` in ``workdir`` and return the result."""
-    src_dir = Path(package.__file__).resolve().parents[1]
-    env = dict(os.environ)
-    python_path = [str(src_dir), env.get("PYTHONPATH", "")]
-    env["PYTHONPATH"] = os.pathsep.join(part for part in python_path if part)
-    return subprocess.run(
-        [sys.executable, "-m", package.__name__, *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-class PipelineProcesses(threading.Thread):
-    """``PIPELINE_COMMANDS`` with ``params_file``, one process each, in the background.
-
-    ``results`` holds each finished command's result, in order; a command that
-    fails stops the run.
-    """
-
-    def __init__(self, workdir: Path, params_file: Path) -> None:
-        super().__init__(name="pipeline processes")
-        self.workdir = workdir
-        self.params_file = params_file
-        self.results: dict[str, subprocess.CompletedProcess[str]] = {}
-
-    def run(self) -> None:
-        for command in PIPELINE_COMMANDS:
-            result = run_command(
-                self.workdir, command, "--params", str(self.params_file)
-            )
-            self.results[command] = result
-            if result.returncode != 0:
-                return
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked ``end_to_end`` run last: their processes run meanwhile."""
-    items.sort(key=lambda item: item.get_closest_marker("end_to_end") is not None)
-
-
-@pytest.fixture(scope="session")
-def end_to_end_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The folder of the end-to-end run: its params.yaml and every output."""
-    return tmp_path_factory.mktemp("end_to_end")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def end_to_end_run(
-    request: pytest.FixtureRequest,
-    end_to_end_dir: Path,
-    project_params_in: Callable[[Path], dict[str, Any]],
-) -> Iterator[PipelineProcesses | None]:
-    """The project's pipeline run as processes, started before the first test.
-
-    Only in a session that runs a test marked ``end_to_end``; the session
-    waits for it to finish.
-    """
-    items = request.session.items
-    if not any(item.get_closest_marker("end_to_end") for item in items):
-        yield None
-        return
-    params_file = end_to_end_dir / "params.yaml"
-    run = PipelineProcesses(
-        end_to_end_dir, write_yaml(project_params_in(end_to_end_dir), params_file)
-    )
-    run.start()
-    yield run
-    run.join()
-
-
-@pytest.fixture
-def end_to_end_results(
-    end_to_end_run: PipelineProcesses | None,
-) -> dict[str, subprocess.CompletedProcess[str]]:
-    """Each command's result once the end-to-end run has finished."""
-    assert end_to_end_run is not None, "mark the test with @pytest.mark.end_to_end"
-    end_to_end_run.join()
-    return end_to_end_run.results

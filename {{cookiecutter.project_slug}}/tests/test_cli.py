@@ -14,16 +14,9 @@ import pandas as pd
 import pytest
 
 import {{ cookiecutter.package_name }} as package
-from {{ cookiecutter.package_name }}.cli import (
-    COMMANDS,
-    all_commands,
-    build_parser,
-    main,
-)
-from {{ cookiecutter.package_name }}.config import (
-    Params,
-    load_params,
-)
+from {{ cookiecutter.package_name }}.cli import COMMANDS, all_commands, build_parser
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.config import Params, load_params
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

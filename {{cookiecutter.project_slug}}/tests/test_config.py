@@ -11,13 +11,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from {{ cookiecutter.package_name }}.config import (
-    YAML_LOADER,
-    ConfigError,
-    Params,
-    load_params,
-    parse_params,
-)
+from {{ cookiecutter.package_name }}.config import YAML_LOADER, ConfigError, Params
+from {{ cookiecutter.package_name }}.config import load_params, parse_params
 
 
 def test_project_params_file_is_valid(project_params_file: Path) -> None:

@@ -8,25 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.config import (
-    Params,
-)
-from {{ cookiecutter.package_name }}.data import (
-    MIN_ROWS,
-    load_prepared,
-    normalise_columns,
-    prepare,
-    split,
-    to_snake_case,
-    validate,
-)
-from {{ cookiecutter.package_name }}.errors import (
-    DataError,
-)
-from {{ cookiecutter.package_name }}.sources import (
-    ingest,
-    load_raw,
-)
+from {{ cookiecutter.package_name }}.config import Params
+from {{ cookiecutter.package_name }}.data import MIN_ROWS, load_prepared
+from {{ cookiecutter.package_name }}.data import normalise_columns, prepare, split
+from {{ cookiecutter.package_name }}.data import to_snake_case, validate
+from {{ cookiecutter.package_name }}.errors import DataError
+from {{ cookiecutter.package_name }}.sources import ingest, load_raw
 
 
 def small_frame(rows: int = MIN_ROWS) -> pd.DataFrame:

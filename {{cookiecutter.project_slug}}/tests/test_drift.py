@@ -11,14 +11,8 @@ import pandas as pd
 import pytest
 from scipy.stats import ks_2samp
 
-from {{ cookiecutter.package_name }}.config import (
-    Params,
-)
-from {{ cookiecutter.package_name }}.drift import (
-    check_table,
-    compare,
-    write_report,
-)
+from {{ cookiecutter.package_name }}.config import Params
+from {{ cookiecutter.package_name }}.drift import check_table, compare, write_report
 
 
 @pytest.fixture

@@ -20,24 +20,12 @@ import pytest
 import yaml
 from gto import api
 
-from {{ cookiecutter.package_name }}.cli import (
-    main,
-)
-from {{ cookiecutter.package_name }}.config import (
-    Params,
-)
-from {{ cookiecutter.package_name }}.errors import (
-    ModelLoadError,
-)
-from {{ cookiecutter.package_name }}.integrity import (
-    model_identity,
-)
-from {{ cookiecutter.package_name }}.report import (
-    model_card,
-)
-from {{ cookiecutter.package_name }}.predict import (
-    load_model,
-)
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.config import Params
+from {{ cookiecutter.package_name }}.errors import ModelLoadError
+from {{ cookiecutter.package_name }}.integrity import model_identity
+from {{ cookiecutter.package_name }}.report import model_card
+from {{ cookiecutter.package_name }}.predict import load_model
 
 
 def damage(path: Path, how: str) -> None:

@@ -8,18 +8,9 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
-from {{ cookiecutter.package_name }}.config import (
-    Params,
-)
-from {{ cookiecutter.package_name }}.errors import (
-    DataError,
-    ModelNotFoundError,
-)
-from {{ cookiecutter.package_name }}.predict import (
-    feature_names,
-    load_model,
-    predict,
-)
+from {{ cookiecutter.package_name }}.config import Params
+from {{ cookiecutter.package_name }}.errors import DataError, ModelNotFoundError
+from {{ cookiecutter.package_name }}.predict import feature_names, load_model, predict
 
 
 @pytest.fixture

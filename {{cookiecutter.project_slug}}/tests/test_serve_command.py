@@ -9,13 +9,8 @@ from typing import Any
 
 import pytest
 
-from {{ cookiecutter.package_name }}.cli import (
-    main,
-)
-from {{ cookiecutter.package_name }}.config import (
-    ConfigError,
-    load_serve_params,
-)
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.config import ConfigError, load_serve_params
 
 
 def test_serve_settings_are_read(params_file: Path) -> None:

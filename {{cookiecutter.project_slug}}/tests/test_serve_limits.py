@@ -21,26 +21,12 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from {{ cookiecutter.package_name }}.config import (
-    Params,
-    ServeParams,
-)
-from {{ cookiecutter.package_name }}.predict import (
-    load_model,
-    predict,
-)
-from {{ cookiecutter.package_name }}.schema import (
-    ContractError,
-)
-from {{ cookiecutter.package_name }} import (
-    serve,
-)
-from {{ cookiecutter.package_name }}.serve import (
-    build_app,
-)
-from {{ cookiecutter.package_name }}.serve_limits import (
-    MAX_PROBLEMS,
-)
+from {{ cookiecutter.package_name }}.config import Params, ServeParams
+from {{ cookiecutter.package_name }}.predict import load_model, predict
+from {{ cookiecutter.package_name }}.schema import ContractError
+from {{ cookiecutter.package_name }} import serve
+from {{ cookiecutter.package_name }}.serve import build_app
+from {{ cookiecutter.package_name }}.serve_limits import MAX_PROBLEMS
 
 MAX_BODY_BYTES = 50_000
 

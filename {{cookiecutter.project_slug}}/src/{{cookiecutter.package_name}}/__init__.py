@@ -13,8 +13,11 @@ The pipeline has one module per step, each runnable on its own:
 
 from importlib.metadata import PackageNotFoundError, version
 
+# The distribution this package is installed as (pyproject.toml's name).
+DISTRIBUTION = {{ cookiecutter.project_slug | tojson }}
+
 try:
     # Set from the git tag when the package is built (hatch-vcs, pyproject.toml).
-    __version__ = version({{ cookiecutter.project_slug | tojson }})
+    __version__ = version(DISTRIBUTION)
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
