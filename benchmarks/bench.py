@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from helpers import bake_cli, keep_bytecode
+from support.helpers import bake_cli, keep_bytecode
 
 BAKE_GOAL_RATIO = 1.5
 BAKE_REPEATS = 7

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from bench_commands import Sample, measure
-from helpers import Baked, bake, ensure_baked_venv
+from support.helpers import Baked, bake, ensure_baked_venv
 
 SIZES = (1_000_000, 5_000_000)
 # A bounded command's peak memory, as a ratio to the floor, may grow this much

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import yaml
 
-from helpers import Baked, bake, ensure_baked_venv
+from support.helpers import Baked, bake, ensure_baked_venv
 
 # The libraries each stage imports (its floor).
 STAGE_IMPORTS = {

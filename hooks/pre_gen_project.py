@@ -46,7 +46,7 @@ MAX_LENGTH = {
     "author_name": 100,
     "project_slug": 64,
     # One-line imports of the package's names stay within black's 88 columns
-    # (tests/test_baked_sources.py).
+    # (tests/unit/test_baked_sources.py).
     "package_name": 32,
     "author_email": 254,
     "dvc_remote_url": 1024,
@@ -64,7 +64,7 @@ HTML_MARKUP = re.compile(r'[<>"]')
 TEMPLATE_CODE = re.compile(r"\{[\x7b%#]")
 # What the baked project installs and imports (every distribution and module of
 # its virtualenv with all extras, the s3 and ssh DVC plugins included:
-# tests/test_hooks.py fails when a dependency brings a name that is not here),
+# tests/unit/test_hooks.py fails when a dependency brings a name that is not here),
 # and common ML libraries a team adds: a project named like one of them makes the
 # installer treat it as that dependency, a package named like one makes
 # `import <name>` load the project (`gto` breaks the model registry, `anyio` the

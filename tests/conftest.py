@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-import helpers
-from cruft_support import BIN, Template, copy_template
-from helpers import Baked, bake, clean_env, ensure_baked_venv, keep_bytecode
+from support import helpers
+from support.cruft_support import BIN, Template, copy_template
+from support.helpers import Baked, bake, clean_env, ensure_baked_venv, keep_bytecode
 
 
 def is_slow(item: pytest.Item) -> bool:

@@ -11,7 +11,7 @@ old (Dependabot's cooldown in .github/dependabot.yml), never backwards:
 
 * actions, ``uses: owner/repo@<commit SHA> # <tag>`` in the baked workflows and
   local actions and in templates/ci/, with the table of verified pins that
-  tests/test_workflows.py checks (``PINS``). The newest release is GitHub's
+  tests/support/pins.py holds (``PINS``). The newest release is GitHub's
   "latest release" (GET /repos/{owner}/{repo}/releases/latest,
   https://docs.github.com/en/rest/releases/releases#get-the-latest-release); its
   tag becomes a commit SHA through GET /repos/{owner}/{repo}/git/ref/tags/{tag}
@@ -71,7 +71,7 @@ REQUIREMENTS = "requirements.txt"
 HOLD = {"typer": ("<0.29", "cruft 2.16's update prompt fails with typer 0.29")}
 # Where actions are pinned: the baked workflows and actions, the CI macros.
 ACTION_GLOBS = (f"{BAKED}/.github/**/*.yml", "templates/ci/*.j2")
-PINS_TABLE = "tests/test_workflows.py"
+PINS_TABLE = "tests/support/pins.py"
 
 PACKAGE_PIN = re.compile(
     r"(?<![\w.-])([A-Za-z0-9][A-Za-z0-9._-]*)(\[[\w,-]+\])?==([0-9][0-9A-Za-z.+!-]*)"

@@ -1,0 +1,1 @@
+"""What the template's tests and benchmarks share: bakes, act, the stand-ins, servers."""

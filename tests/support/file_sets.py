@@ -1,0 +1,128 @@
+"""The exact file set of a bake, by its answers (the removal table's effect)."""
+
+from __future__ import annotations
+
+# The files every baked project has, whatever the answers ({pkg} = package_name).
+ALWAYS = {
+    ".dvc/.gitignore",
+    ".dvc/config",
+    ".dvcignore",
+    ".gitattributes",
+    ".github/actions/dvc-remote/action.yml",
+    ".github/actions/propose/action.yml",
+    ".github/actions/setup/action.yml",
+    ".github/dependabot.yml",
+    ".github/workflows/batch.yml",
+    ".github/workflows/deploy-model.yml",
+    ".github/workflows/documentation.yml",
+    ".github/workflows/monitoring.yml",
+    ".github/workflows/publish.yml",
+    ".github/workflows/template-update.yml",
+    ".github/workflows/testing.yml",
+    ".github/workflows/train.yml",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    ".python-version",
+    "LICENSE",
+    "Makefile",
+    "README.md",
+    "docs/api.md",
+    "docs/ci-cd.md",
+    "docs/index.md",
+    "docs/metrics-history.md",
+    "docs/metrics_history.py",
+    "docs/model-card.md",
+    "docs/model-registry.md",
+    "docs/monitoring.md",
+    "docs/onboarding.md",
+    "docs/pipeline.md",
+    "docs/pipeline_dag.py",
+    "docs/remotes.md",
+    "docs/stylesheets/extra.css",
+    "docs/updating.md",
+    "dvc.yaml",
+    "mkdocs.yml",
+    "params.yaml",
+    "pyproject.toml",
+    "reports/README.md",
+    "src/{pkg}/__init__.py",
+    "src/{pkg}/__main__.py",
+    "src/{pkg}/batch.py",
+    "src/{pkg}/bundled.py",
+    "src/{pkg}/cli.py",
+    "src/{pkg}/compare.py",
+    "src/{pkg}/config.py",
+    "src/{pkg}/data.py",
+    "src/{pkg}/drift.py",
+    "src/{pkg}/errors.py",
+    "src/{pkg}/evaluate.py",
+    "src/{pkg}/integrity.py",
+    "src/{pkg}/metrics.py",
+    "src/{pkg}/plots.py",
+    "src/{pkg}/predict.py",
+    "src/{pkg}/report.py",
+    "src/{pkg}/sample.py",
+    "src/{pkg}/schema.py",
+    "src/{pkg}/sources.py",
+    "src/{pkg}/train.py",
+    "src/{pkg}/yaml_rules.py",
+    "tests/conftest.py",
+    "tests/test_audit_lock.py",
+    "tests/test_batch.py",
+    "tests/test_ci_plan.py",
+    "tests/test_cli.py",
+    "tests/test_compare.py",
+    "tests/test_config.py",
+    "tests/test_data.py",
+    "tests/test_drift.py",
+    "tests/test_evaluate.py",
+    "tests/test_integrity.py",
+    "tests/test_model_quality.py",
+    "tests/test_pipeline.py",
+    "tests/test_predict.py",
+    "tests/test_report.py",
+    "tests/test_sample.py",
+    "tests/test_schema.py",
+    "tests/test_train.py",
+    "tools/audit_lock.py",
+    "tools/check_template_update.py",
+    "tools/ci_plan.py",
+    "tools/pipeline_report.sh",
+    "tools/registry.py",
+    "tools/setup.sh",
+}
+# Files that exist only for some answers: answer -> value -> files.
+ONLY_WHEN = {
+    ("linter", "black-flake8"): {".flake8"},
+    ("deploy_target", "fly"): {"fly.toml", ".github/actions/deploy/action.yml"},
+    ("deploy_target", "cloud-run"): {".github/actions/deploy/action.yml"},
+    ("deploy_target", "azure-container-apps"): {
+        ".github/actions/deploy/action.yml",
+        "tools/deploy_container_app.sh",
+    },
+    ("serving", True): {
+        ".dockerignore",
+        "Dockerfile",
+        "docs/serving.md",
+        ".github/actions/image/action.yml",
+        "src/{pkg}/serve.py",
+        "src/{pkg}/serve_command.py",
+        "src/{pkg}/serve_limits.py",
+        "tests/test_serve.py",
+        "tests/test_serve_command.py",
+        "tests/test_serve_limits.py",
+        "tools/smoke_test.py",
+    },
+}
+
+# Opening delimiters (and "%}"): a lone "}}" is ordinary Python or JSON.
+
+
+def expected_files(answers: dict, package: str) -> set[str]:
+    """The exact file set a bake with these answers must produce."""
+    values = {"serving": True, "deploy_target": "none", "linter": "black-flake8", **answers}
+    files = set(ALWAYS)
+    for (key, value), extra in ONLY_WHEN.items():
+        if values[key] == value:
+            files |= extra
+    return {f.format(pkg=package) for f in files}
