@@ -70,35 +70,53 @@ def check_schema(files: list[Path]) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("answers", AZURE)
-def test_pipelines_pass_the_azure_pipelines_schema(answers: dict, tmp_path: Path) -> None:
-    """Each pipeline, as Azure compiles it on the first push and once set up.
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
+    """Each combination's pipelines as Azure compiles them on the first push and
+    once set up, written as files (by combination id), the settings template last.
 
     The vendored schema describes pipelines without template expressions (it
     refuses even a bare ``- ${{ if ... }}:`` step), so what it checks is each
     compiled run: the settings template read, every insertion resolved; both
     settings states together cover every branch of every insertion.
     """
-    project = bake(tmp_path / "bake", **answers).path
-    settings = yaml.safe_load((project / SETTINGS_FILE).read_text())
-    assert set(settings) == {"variables"}
-    compiled_files = []
-    for state in ("first-push", "set-up"):
-        if state == "set-up":
-            fill_settings(project, FILLED)
-        for relative in PIPELINES:
-            if not (project / relative).exists():
-                continue
-            compiled = compile_pipeline(project, relative)
-            target = tmp_path / state / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(yaml.safe_dump(compiled, sort_keys=False))
-            compiled_files.append(target)
-    # The settings are a variables template: checked as the variables of a pipeline.
-    wrapped = tmp_path / "settings-as-pipeline.yml"
-    wrapped.write_text(yaml.safe_dump({**settings, "steps": [{"script": "true"}]}))
-    result = check_schema([*compiled_files, wrapped])
+    result = {}
+    for answers in combinations("azure-pipelines"):
+        root = tmp_path_factory.mktemp("compiled")
+        project = bake(root / "bake", **answers).path
+        settings = yaml.safe_load((project / SETTINGS_FILE).read_text())
+        assert set(settings) == {"variables"}
+        files = []
+        for state in ("first-push", "set-up"):
+            if state == "set-up":
+                fill_settings(project, FILLED)
+            for relative in PIPELINES:
+                if not (project / relative).exists():
+                    continue
+                target = root / state / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(
+                    yaml.safe_dump(compile_pipeline(project, relative), sort_keys=False)
+                )
+                files.append(target)
+        # The settings are a variables template: checked as the variables of a pipeline.
+        wrapped = root / "settings-as-pipeline.yml"
+        wrapped.write_text(yaml.safe_dump({**settings, "steps": [{"script": "true"}]}))
+        result[combination_id(answers)] = [*files, wrapped]
+    return result
+
+
+def test_pipelines_pass_the_azure_pipelines_schema(compiled: dict[str, list[Path]]) -> None:
+    """One check-jsonschema run over every combination's compiled pipelines."""
+    result = check_schema([path for files in compiled.values() for path in files])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("answers", AZURE)
+def test_pipelines_are_yaml_that_keeps_azures_expressions(
+    baked: dict[str, Baked], answers: dict
+) -> None:
+    project = baked[combination_id(answers)].path
     for relative in PIPELINES:
         if (project / relative).exists():
             text = (project / relative).read_text()

@@ -57,6 +57,7 @@ def releases(template: Template) -> Template:
     return template
 
 
+@pytest.mark.slow  # a cruft round trip
 def test_the_update_prompt_applies_the_newest_release(
     releases: Template, env: dict, tmp_path: Path
 ) -> None:
@@ -89,6 +90,7 @@ def test_the_update_prompt_applies_the_newest_release(
     assert state["checkout"] == "v1.1.0"
 
 
+@pytest.mark.slow  # a cruft round trip
 def test_a_change_to_the_jinja_filters_between_releases_updates(
     template: Template, env: dict, tmp_path: Path
 ) -> None:
@@ -121,6 +123,7 @@ def test_the_extension_module_never_changes() -> None:
     assert digest == "4644c64f8d5c08fa6a680ddd963eb861150d24d50e3770d957dadbe3ebfaa04f", digest
 
 
+@pytest.mark.slow  # a cruft round trip
 def test_no_answer_switched_means_no_switched_answer_advice(
     template: Template, env: dict, tmp_path: Path
 ) -> None:
@@ -167,6 +170,7 @@ def update_to_a_migration(
     return check_update(project, env)
 
 
+@pytest.mark.slow  # a cruft round trip
 def test_a_migration_merges_into_team_files_and_keeps_their_edits(
     template: Template, env: dict, tmp_path: Path
 ) -> None:
@@ -190,6 +194,7 @@ def test_a_migration_merges_into_team_files_and_keeps_their_edits(
     assert " M params.yaml" in git(project, "status", "--porcelain").stdout
 
 
+@pytest.mark.slow  # a cruft round trip
 def test_a_migration_that_conflicts_is_listed(
     template: Template, env: dict, tmp_path: Path
 ) -> None:
@@ -241,6 +246,7 @@ def test_a_local_template_path_gets_a_warning(
     assert "cruft create https://github.com/" in created.stderr
 
 
+@pytest.mark.slow  # a cruft round trip
 @pytest.mark.skipif(
     not Path("/usr/bin/python3").exists(), reason="no system python3 at /usr/bin/python3"
 )
