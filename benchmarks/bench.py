@@ -5,7 +5,9 @@ Prints:
 - the baked project's everyday commands beside their floors (bench_commands.py),
 - the model server's throughput and latency (bench_serving.py),
 - batch scoring and the drift check: rows/s and peak memory at 1M and 5M rows
-  beside a floor that reads the same table in chunks (bench_batch.py).
+  beside a floor that reads the same table in chunks (bench_batch.py),
+- the template's own fast tier against its goal, and the full run with
+  ``BENCH_FULL_SUITE=1`` (bench_suite.py).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
         report_bake_overhead(scratch)
-    for extra in ("bench_commands.py", "bench_serving.py", "bench_batch.py"):
+    for extra in ("bench_commands.py", "bench_serving.py", "bench_batch.py", "bench_suite.py"):
         subprocess.run([sys.executable, str(Path(__file__).with_name(extra))], check=True)
     return 0
 
