@@ -20,7 +20,14 @@ from typing import Any
 import pytest
 import yaml
 
-from support.azure_agent import FILLED, SETTINGS_FILE, Agent, compile_pipeline, fill_settings
+from support.azure_agent import (
+    FILLED,
+    SETTINGS_FILE,
+    Agent,
+    compile_pipeline,
+    evaluate,
+    fill_settings,
+)
 from support.helpers import Baked, bake, combination_id, combinations
 from support.file_sets import expected_files
 
@@ -311,3 +318,27 @@ def test_steps_speak_the_agent_s_logging_commands_not_github_s(
         if (project / relative).exists():
             text = (project / relative).read_text()
             assert not re.findall(r"::(?:error|warning|notice|group|endgroup)\b", text), relative
+
+
+@pytest.mark.parametrize(
+    "expression,expected",
+    [
+        ("and(succeeded(), eq(variables['Build.Reason'], 'pullrequest'))", True),
+        ("ne(variables.azureServiceConnection, '')", False),
+        ("eq(trim(parameters.image), '')", True),
+        ("lower(parameters.force)", "true"),
+        ("startsWith(variables['Build.SourceBranch'], 'refs/tags/v')", True),
+        ("eq('it''s', 'IT''S')", True),
+        ("not(or(false, eq(1, 2)))", True),
+    ],
+)
+def test_the_agent_reads_azures_expressions(expression: str, expected: object) -> None:
+    variables = {"Build.Reason": "PullRequest", "Build.SourceBranch": "refs/tags/v1.2.0"}
+    parameters = {"image": "  ", "force": True}
+    assert evaluate(expression, variables, parameters) == expected
+
+
+@pytest.mark.parametrize("expression", ["__import__('os')", "eq(1, 2) + 1", "variables['x'"])
+def test_the_agent_refuses_what_it_cannot_read(expression: str) -> None:
+    with pytest.raises((AssertionError, KeyError, IndexError)):
+        evaluate(expression, {}, {})

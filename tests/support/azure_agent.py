@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,29 +43,79 @@ LOGGING = re.compile(r"^##vso\[([a-z.]+)([^\]]*)\](.*)$")
 AGENT_SETUP_TASKS = ("UsePythonVersion@0", "Cache@2")
 
 
+# An expression's tokens: a string ('it''s'), a number, a name (dotted, as
+# variables.x), a bracket, a parenthesis or a comma.
+TOKEN = re.compile(r"\s*(?:('(?:[^']|'')*')|(-?\d+(?:\.\d+)?)|([A-Za-z_][\w.]*)|([()\[\],]))")
+
+
+def tokens(expression: str) -> list[str]:
+    """The tokens of an expression; anything else in it is refused."""
+    found, position, text = [], 0, expression.strip()
+    while position < len(text):
+        match = TOKEN.match(text, position)
+        assert match and match.end() > position, f"cannot read {text[position:]!r} in {text!r}"
+        found.append(next(group for group in match.groups() if group is not None))
+        position = match.end()
+    return found
+
+
 def evaluate(expression: str, variables: dict, parameters: dict, status: str = "ok") -> object:
-    """An Azure Pipelines expression (the functions the template's pipelines use)."""
-    functions = {
+    """An Azure Pipelines expression (the functions the template's pipelines use).
+
+    The grammar and functions of "Expressions" (learn.microsoft.com/azure/devops/
+    pipelines/process/expressions): string literals in single quotes, ``true``
+    and ``false``, ``variables['x']``, ``variables.x`` and ``parameters.x``,
+    and calls; ``eq``, ``ne`` and ``startsWith`` ignore case; a function's name
+    too. An unknown function or variable syntax fails the test.
+    """
+    functions: dict[str, Callable[..., object]] = {
         "and": lambda *a: all(a),
         "or": lambda *a: any(a),
         "not": lambda a: not a,
         "eq": lambda a, b: str(a).lower() == str(b).lower(),
         "ne": lambda a, b: str(a).lower() != str(b).lower(),
-        "startsWith": lambda a, b: str(a).lower().startswith(str(b).lower()),
+        "startswith": lambda a, b: str(a).lower().startswith(str(b).lower()),
         "trim": lambda a: str(a).strip(),
         "lower": lambda a: str(a).lower(),
         "succeeded": lambda: status == "ok",
-        "succeededOrFailed": lambda: True,
+        "succeededorfailed": lambda: True,
         "always": lambda: True,
     }
-    python = re.sub(r"variables\['([^']+)'\]", r"V.get('\1', '')", expression)
-    python = re.sub(r"\bvariables\.([A-Za-z0-9_]+)", r"V.get('\1', '')", python)
-    python = re.sub(r"\bparameters\.([A-Za-z0-9_]+)", r"P['\1']", python)
-    python = re.sub(r"\b(and|or|not)\(", r"f_\1(", python)
-    names = {f"f_{k}" if k in ("and", "or", "not") else k: v for k, v in functions.items()}
-    return eval(
-        python, {"__builtins__": {}}, {**names, "V": variables, "P": parameters}
-    )  # noqa: S307
+    queue = tokens(expression)
+
+    def take(expected: str | None = None) -> str:
+        token = queue.pop(0)
+        assert expected is None or token == expected, f"{expected!r} expected in {expression!r}"
+        return token
+
+    def value() -> object:
+        token = take()
+        if token.startswith("'"):
+            return token[1:-1].replace("''", "'")
+        if token[0].isdigit() or token[0] == "-":
+            return float(token)
+        if token.lower() in ("true", "false"):
+            return token.lower() == "true"
+        if token == "variables" and queue[:1] == ["["]:
+            take("[")
+            name = str(value())
+            take("]")
+            return variables.get(name, "")
+        scope, _, name = token.partition(".")
+        if scope in ("variables", "parameters") and name:
+            return variables.get(name, "") if scope == "variables" else parameters[name]
+        take("(")
+        arguments = []
+        while queue[0] != ")":
+            arguments.append(value())
+            if queue[0] == ",":
+                take(",")
+        take(")")
+        return functions[token.lower()](*arguments)
+
+    result = value()
+    assert not queue, f"unread {queue} in {expression!r}"
+    return result
 
 
 def template_expression(key: str) -> str:
