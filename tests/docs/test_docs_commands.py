@@ -14,7 +14,9 @@ beside the project), ``ssh`` (a real OpenSSH ``sshd`` on 127.0.0.1, set up as
 docs/remotes.md tells a reader) and ``none`` (given a directory as its remote,
 as that page says) and ``http`` (a web server on 127.0.0.1 that stores DVC's
 uploads: ``standins/http_storage.py``), each with an origin that is a bare
-repository beside it. The test names the block that failed.
+repository beside it. The test names the block that failed. The bakes that
+try a remote type skip the pages whose blocks never reach the remote
+(``NO_REMOTE_PAGES``: the default bake runs them).
 """
 
 from __future__ import annotations
@@ -89,10 +91,23 @@ def pages_in_nav_order(project: Baked) -> list[str]:
     return pages
 
 
-def script_of(project: Baked) -> str:
-    """Every run block in order, each announced by the place it comes from."""
+# Pages whose run blocks never reach the DVC remote: the bakes that exist to
+# try a remote type skip them (the default bake runs them); the experiments and
+# plots of docs/pipeline.md are half of a run's time.
+# ``test_the_pages_the_remote_bakes_skip_never_reach_the_remote`` keeps it true.
+NO_REMOTE_PAGES = ("docs/pipeline.md",)
+REMOTE_COMMAND = re.compile(
+    r"\bdvc (push|pull|fetch|status --cloud|artifacts get|exp (push|pull))\b|\bmake push\b"
+)
+
+
+def script_of(project: Baked, skip: tuple[str, ...] = ()) -> str:
+    """Every run block in order (but those of the pages in ``skip``), each
+    announced by the place it comes from."""
     parts = ["set -euo pipefail"]
     for page in pages_in_nav_order(project):
+        if page in skip:
+            continue
         for line, commands in marked_blocks(project.read(page)):
             parts.append(f"echo '>>> {page}:{line}' >&2")
             parts.append(commands)
@@ -157,13 +172,16 @@ def test_every_shell_block_is_marked(tmp_path: Path, answers: dict) -> None:
     assert unmarked == [], "\n".join(unmarked)
 
 
-def run_documented_commands(project: Baked, tmp_path: Path, extra_env: dict[str, str]) -> None:
-    """Give ``project`` an origin and run every run block, naming the one that fails."""
+def run_documented_commands(
+    project: Baked, tmp_path: Path, extra_env: dict[str, str], skip: tuple[str, ...] = ()
+) -> None:
+    """Give ``project`` an origin and run every run block (but those of the
+    pages in ``skip``), naming the one that fails."""
     origin = tmp_path / "origin.git"
     project.run("git", "init", "--quiet", "--bare", str(origin))
     project.run("git", "remote", "add", "origin", str(origin))
     project.run("git", "push", "--quiet", "origin", "main")
-    script = script_of(project)
+    script = script_of(project, skip)
     assert script.count(">>> ") >= 5, script
     env = project.env({**IDENTITY, "VENV": str(project.venv), **extra_env})
     result = subprocess.run(
@@ -204,7 +222,7 @@ def test_documented_commands_run_as_written_once_a_remote_is_added(
     project.run(
         "git", "commit", "--quiet", ".dvc/config", "-m", "Add the DVC remote", extra_env=IDENTITY
     )
-    run_documented_commands(project, tmp_path, {})
+    run_documented_commands(project, tmp_path, {}, skip=NO_REMOTE_PAGES)
     assert any(path.is_file() for path in storage.rglob("*")), "nothing reached the remote"
 
 
@@ -231,7 +249,9 @@ def test_documented_commands_run_as_written_with_an_ssh_remote(
         home = tmp_path / "home"
         (home / ".ssh").mkdir(parents=True)
         (home / ".ssh" / "known_hosts").write_text(sshd.known_hosts_line())
-        run_documented_commands(project, tmp_path, {"HOME": str(home), "SSH_AUTH_SOCK": ""})
+        run_documented_commands(
+            project, tmp_path, {"HOME": str(home), "SSH_AUTH_SOCK": ""}, skip=NO_REMOTE_PAGES
+        )
         assert any(path.is_file() for path in storage.rglob("*")), "nothing reached the remote"
 
 
@@ -244,9 +264,25 @@ def test_documented_commands_run_as_written_with_an_http_remote(
     with Storage(tmp_path / "served") as storage:
         url = f"{storage.url}/dvc-storage"
         project = bake(tmp_path / "bake", venv=baked_venv, dvc_remote="http", dvc_remote_url=url)
-        run_documented_commands(project, tmp_path, {})
+        run_documented_commands(project, tmp_path, {}, skip=NO_REMOTE_PAGES)
         stored = [path for path in (storage.root / "dvc-storage").rglob("*") if path.is_file()]
         assert stored, storage.requests
         assert ("POST", f"/dvc-storage/{stored[0].relative_to(storage.root / 'dvc-storage')}") in [
             (method, path) for method, path in storage.requests
         ]
+
+
+def test_the_pages_the_remote_bakes_skip_never_reach_the_remote(tmp_path: Path) -> None:
+    project = bake(tmp_path)
+    pages = pages_in_nav_order(project)
+    assert set(NO_REMOTE_PAGES) <= set(pages)
+    reaching = [
+        f"{page}:{line}: {match[0]}"
+        for page in NO_REMOTE_PAGES
+        for line, commands in marked_blocks(project.read(page))
+        for match in [REMOTE_COMMAND.search(commands)]
+        if match
+    ]
+    assert reaching == []
+    # The pattern sees the remote commands of the pages the remote bakes run.
+    assert REMOTE_COMMAND.search(script_of(project, NO_REMOTE_PAGES))
