@@ -31,6 +31,7 @@ import yaml
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from support.browser import chromium_executable, chromium_page
+from support.file_sets import ONLY_WHEN
 from support.helpers import Baked, add_lock_file, bake, uv, uv_from_cache_first
 from support.servers import LOOPBACK, get_json
 
@@ -44,17 +45,8 @@ LOAD_REQUESTS = 2000
 # serve.py's READ_TIMEOUT: the seconds a client may take to send a body.
 READ_TIMEOUT = 10
 SLOW_CLIENTS = 50
-SERVING_FILES = (
-    "Dockerfile",
-    ".dockerignore",
-    "docs/serving.md",
-    "src/{pkg}/serve.py",
-    "src/{pkg}/serve_command.py",
-    "src/{pkg}/serve_limits.py",
-    "tests/test_serve.py",
-    "tests/test_serve_command.py",
-    "tests/test_serve_limits.py",
-)
+# The files only a project with serving has (test_bake.py checks the whole set).
+SERVING_FILES = ONLY_WHEN[("serving", True)]
 
 
 @pytest.fixture(scope="module")
