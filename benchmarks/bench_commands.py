@@ -43,7 +43,7 @@ from support.helpers import Baked, bake, ensure_baked_venv
 # The libraries each stage imports (its floor).
 STAGE_IMPORTS = {
     "ingest": "import pandas, sklearn.datasets",
-    "prepare": "import pandas",
+    "prepare": "import pandas, pandera.pandas",  # the raw table's data contract
     "train": "import joblib, pandas, sklearn.linear_model, sklearn.pipeline, sklearn.preprocessing",
     "evaluate": "import joblib, matplotlib.pyplot, pandas, sklearn.metrics",
 }

@@ -52,6 +52,8 @@ MAX_LENGTH = {
     "dvc_remote_url": 1024,
     "dvc_read_remote_url": 1024,
 }
+# Limits that were longer in earlier releases (package_name: 64 up to 1.1.0).
+EARLIER_MAX_LENGTH = {"package_name": 64}
 # The longest file or directory name of common file systems (ext4, APFS, NTFS).
 MAX_NAME_BYTES = 255
 # MkDocs themes put site_name, site_description and site_author into HTML
@@ -178,10 +180,23 @@ def is_single_line_text(value: str) -> bool:
     )
 
 
+def made_by_an_earlier_release(answers: dict) -> bool:
+    """The answers are those of a project made with an earlier release: cruft
+    renders a template update with the answers it stored at creation, and
+    cookiecutter sets private variables such as ``_release`` from them too
+    (``apply_overwrites_to_context``, cookiecutter/generate.py)."""
+    release = TEMPLATE_OPTIONS.get("_release")
+    return answers.get("_release", release) != release
+
+
 def check_length(answers: dict, field: str) -> None:
-    """The answer to ``field`` is at most ``MAX_LENGTH[field]`` characters long."""
+    """The answer to ``field`` is at most ``MAX_LENGTH[field]`` characters long
+    (``EARLIER_MAX_LENGTH[field]`` for a project made by an earlier release, so
+    that a limit made shorter never refuses a project its updates)."""
     value = answers[field]
     limit = MAX_LENGTH[field]
+    if made_by_an_earlier_release(answers):
+        limit = EARLIER_MAX_LENGTH.get(field, limit)
     check(len(value) <= limit, field, f"must be at most {limit} characters", value)
 
 

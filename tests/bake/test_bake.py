@@ -24,6 +24,7 @@ from support.file_sets import expected_files
 
 COMBINATIONS = [pytest.param(c, id=combination_id(c)) for c in combinations()]
 
+# Opening delimiters (and "%}"): a lone "}}" is ordinary Python or JSON.
 JINJA_LEFTOVER = re.compile(r"\{%|%\}|\{\{|\{#")
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 

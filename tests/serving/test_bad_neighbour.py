@@ -1,11 +1,11 @@
 """One hostile client cannot stall the model server or leave it bloated.
 
 The baked app runs under uvicorn on 127.0.0.1. One client keeps sending the
-bodies of ``bench_serving.hostile_bodies`` (12 MB of unknown keys with and
+bodies of ``support.load.hostile_bodies`` (12 MB of unknown keys with and
 without Content-Length, a body of unknown keys just under the limit, deep
 nesting, invalid UTF-8) for ``NEIGHBOUR_SECONDS``, while ``GET /health`` is
-polled. The bounds are stated in ``benchmarks/bench_serving.py``; ``make
-bench`` prints the same figures.
+polled. The bounds are stated in ``tests/support/load.py``; ``make bench``
+prints the same figures.
 """
 
 from __future__ import annotations

@@ -64,6 +64,7 @@ ALWAYS = {
     "src/{pkg}/sample.py",
     "src/{pkg}/schema.py",
     "src/{pkg}/sources.py",
+    "src/{pkg}/tables.py",
     "src/{pkg}/train.py",
     "src/{pkg}/yaml_rules.py",
     "tests/conftest.py",
@@ -114,8 +115,6 @@ ONLY_WHEN = {
         "tools/smoke_test.py",
     },
 }
-
-# Opening delimiters (and "%}"): a lone "}}" is ordinary Python or JSON.
 
 
 def expected_files(answers: dict, package: str) -> set[str]:

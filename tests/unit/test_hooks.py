@@ -198,6 +198,22 @@ def test_one_character_package_name_is_allowed(pre: ModuleType) -> None:
     assert pre.validate({**answers(), "project_slug": "x", "package_name": "x"}) == []
 
 
+def test_a_package_name_longer_than_32_is_refused_only_to_new_projects(pre: ModuleType) -> None:
+    """A project made by a release that allowed 64 characters keeps its name
+    through updates: cruft renders them with its stored answers, ``_release``
+    included (that release's own)."""
+    long_name = "p" * 40
+    assert [str(e) for e in pre.validate({**answers(), "package_name": long_name})] == [
+        f"package_name: must be at most 32 characters (got {long_name!r})"
+    ]
+    earlier = {**answers(), "_release": "1.0.0", "package_name": long_name}
+    assert pre.validate(earlier) == []
+    too_long = {**earlier, "package_name": "p" * 65}
+    assert [str(e) for e in pre.validate(too_long)] == [
+        f"package_name: must be at most 64 characters (got {'p' * 65!r})"
+    ]
+
+
 def test_main_reports_every_broken_rule(
     tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

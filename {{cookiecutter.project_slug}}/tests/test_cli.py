@@ -213,12 +213,13 @@ def test_gate_lists_every_metric_in_the_file(
 
 def loaded_after(commands: list[list[str]]) -> str:
     """Run each command's ``main`` in a new Python process; print its exit codes,
-    then which of pandas and scikit-learn it loaded."""
+    then which of pandas, pandera and scikit-learn it loaded."""
     script = (
         "import json, sys\n"
         f"from {package.__name__}.cli import main\n"
         "codes = [main(command) for command in json.loads(sys.argv[1])]\n"
-        "loaded = [name for name in ('pandas', 'sklearn') if name in sys.modules]\n"
+        "watched = ('pandas', 'pandera', 'sklearn')\n"
+        "loaded = [name for name in watched if name in sys.modules]\n"
         "print(codes, loaded)\n"
     )
     src_dir = Path(package.__file__).resolve().parents[1]
@@ -246,12 +247,13 @@ def test_check_and_gate_start_without_pandas_or_scikit_learn(
     assert loaded_after(commands) == "[0, 0] []"
 
 
-def test_ingest_of_a_csv_file_does_not_load_scikit_learn(
+def test_ingest_of_a_csv_file_loads_neither_scikit_learn_nor_pandera(
     params_dict: dict[str, Any],
     write_params: Callable[[dict[str, Any]], Path],
     tmp_path: Path,
 ) -> None:
-    """Only a bundled dataset needs scikit-learn (a second or more to load)."""
+    """Only a bundled dataset needs scikit-learn (a second or more to load), and
+    only ``prepare`` checks the data contract (pandera: a quarter of a second)."""
     source = tmp_path / "rows.csv"
     source.write_text("size,target\n" + "".join(f"{n},{n % 2}\n" for n in range(40)))
     params_dict["data"]["source"] = str(source)

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import Params
-from {{ cookiecutter.package_name }}.data import MIN_ROWS, load_prepared
-from {{ cookiecutter.package_name }}.data import normalise_columns, prepare, split
-from {{ cookiecutter.package_name }}.data import to_snake_case, validate
+from {{ cookiecutter.package_name }}.data import MIN_ROWS, load_prepared, prepare
+from {{ cookiecutter.package_name }}.data import split, validate
 from {{ cookiecutter.package_name }}.errors import DataError
 from {{ cookiecutter.package_name }}.sources import ingest, load_raw
+from {{ cookiecutter.package_name }}.tables import normalise_columns, to_snake_case
 
 
 def small_frame(rows: int = MIN_ROWS) -> pd.DataFrame:

@@ -34,7 +34,7 @@ import pandas as pd
 import pandera.pandas as pa
 from sklearn.pipeline import Pipeline
 
-from .data import URL_PREFIXES, normalise_columns
+from .tables import URL_PREFIXES, normalise_columns
 from .errors import DataError
 from .integrity import ModelIdentity, model_identity, warn_if_not_recorded
 from .predict import feature_names, load_model, predict_checked

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .data import normalise_columns
+from .tables import normalise_columns
 from .errors import DataError
 
 if TYPE_CHECKING:

@@ -241,7 +241,7 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_predict(args: argparse.Namespace, params: Params) -> int:
     """Predict every row of the input CSV."""
-    from .data import read_csv, write_csv
+    from .tables import read_csv, write_csv
     from .integrity import lock_beside, warn_if_not_recorded
     from .predict import load_model, predict
 

@@ -24,7 +24,8 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score, roc_curve
 
 from .config import Params
-from .data import load_prepared, write_csv
+from .data import load_prepared
+from .tables import write_csv
 from .metrics import write_metrics
 from .plots import save_confusion_matrix, save_roc_curve
 from .predict import load_model, predict

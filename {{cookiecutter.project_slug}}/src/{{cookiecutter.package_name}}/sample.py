@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .data import URL_PREFIXES, load_prepared, write_csv
+from .data import load_prepared
+from .tables import URL_PREFIXES, write_csv
 from .errors import DataError
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from .bundled import BUNDLED_PREFIX, bundled_class_names, load_bundled
 from .config import Params
-from .data import read_csv, write_csv
+from .tables import read_csv, write_csv
 
 
 def load_raw(source: str, target: str) -> pd.DataFrame:
