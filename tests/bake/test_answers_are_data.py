@@ -82,6 +82,7 @@ def test_jinja_in_an_answer_is_refused_as_typed(tmp_path: Path, answer: str) -> 
     assert f"(got {answer!r})" in result.stderr
 
 
+@pytest.mark.slow  # cruft round trips (create, diff, update)
 def test_a_payload_in_the_cruft_answers_never_runs(
     template: Template, env: dict, tmp_path: Path
 ) -> None:

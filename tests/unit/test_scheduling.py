@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 TESTS_DIR = Path(__file__).resolve().parents[1]
 
 # Loads this suite's conftest.py hooks into a scratch suite.
@@ -132,6 +134,7 @@ def test_a_fast_test_that_starts_act_chromium_or_the_virtualenv_fails(tmp_path: 
     assert "test_fast_starts_act starts act: mark it slow" in result.stdout
 
 
+@pytest.mark.slow  # the order `make test` hands out: an xdist run of its own
 def test_files_with_a_slow_test_come_first_and_stay_whole_on_one_worker(tmp_path: Path) -> None:
     suite = scratch_suite(tmp_path, test_alone=ALONE, test_shared=SHARED, test_slow=SLOW)
     order = pytest_in(suite, "-p", "no:xdist", "--collect-only", "-q")
