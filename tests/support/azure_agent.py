@@ -118,6 +118,11 @@ def evaluate(expression: str, variables: dict, parameters: dict, status: str = "
     return result
 
 
+def as_text(value: object) -> str:
+    """A value as Azure writes it into YAML: booleans as ``true``/``false``."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def template_expression(key: str) -> str:
     """The expression of an insertion key such as ``${{ if eq(a, b) }}``."""
     found = TEMPLATE.fullmatch(key)
@@ -163,14 +168,7 @@ def expand(node: Any, variables: dict[str, Any], parameters: dict[str, Any]) -> 
             out_dict[key] = expand(value, variables, parameters)
         return out_dict
     if isinstance(node, str) and "${{" in node:
-        return TEMPLATE.sub(
-            lambda m: (
-                str(evaluate(m.group(1), variables, parameters)).lower()
-                if isinstance(evaluate(m.group(1), variables, parameters), bool)
-                else str(evaluate(m.group(1), variables, parameters))
-            ),
-            node,
-        )
+        return TEMPLATE.sub(lambda m: as_text(evaluate(m.group(1), variables, parameters)), node)
     return node
 
 
