@@ -16,7 +16,12 @@ The third step renders the template at the commit of the last committed
   ``_migrations``): a release that changes the contract between the template's
   files and the team's (docs/updating.md) merges the template's changes into
   the team-owned paths it names, three ways, so the team's edits stay; each file
-  is listed for review, and a conflict is left with its markers and listed;
+  is listed for review, and a conflict is left with its markers and listed. A
+  release that moves team-owned files (the entry's ``moves``: old path -> new
+  path, ``{package_name}`` filled in) moves the team's file with the same
+  merge, and lists the team's imports of a moved module in ``src/`` and
+  ``tests/`` (and lines naming a moved path in the entry's other files), which
+  it never rewrites;
 * runs ``uv lock`` when the update changed ``pyproject.toml`` and the project
   has a ``uv.lock`` (``make setup`` installs only what the lock says);
 * lists what cruft reports as done but did not do (it says "Good work" all the
@@ -25,13 +30,15 @@ The third step renders the template at the commit of the last committed
   answer was switched (``--variables-to-update``) and files of the option inside
   team-owned paths (``[tool.cruft] skip``) were neither added nor removed.
 
-It prints one ``error: <path>: <what to do>`` line per change left to do by
-hand, and exits 1 when there is one.
+It prints one ``error: <path>: <what to do>`` line (``<path>:<line>`` for a
+reference to a moved file) per change left to do by hand, and exits 1 when
+there is one.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import re
 import shutil
@@ -54,6 +61,10 @@ SWITCHED = {
     (False, True): "the switched answers add it: copy it from a fresh bake",
     (True, True): "the switched answers change it: merge it with a fresh bake",
 }
+# Larger files are not searched for references to moved files.
+MAX_SCANNED = 1_000_000
+# What to change where a team's Python file names a moved module, by how.
+CHANGE = {"imports": "import", "names": "name"}
 
 
 class NotLinked(Exception):
@@ -225,17 +236,70 @@ def merge(ours: bytes, base: bytes, theirs: bytes) -> tuple[bytes, bool]:
     return merged.stdout, merged.returncode == 0
 
 
+def moves(entry: dict[str, Any], package: str) -> dict[str, str]:
+    """The entry's moves (old path -> new path), with ``{package_name}`` filled."""
+    return {
+        source.format(package_name=package): target.format(package_name=package)
+        for source, target in entry.get("moves", {}).items()
+    }
+
+
+def move(
+    root: Path,
+    source: str,
+    target: str,
+    sides: tuple[bytes, bytes, bytes],
+    why: str,
+) -> tuple[list[str], list[str]]:
+    """Write the merge of ``sides`` (the team's ``source``, the old render's, the
+    new render's ``target``) at ``target``, delete ``source``; (changed, problems)."""
+    merged, clean = merge(*sides)
+    (root / target).parent.mkdir(parents=True, exist_ok=True)
+    (root / target).write_bytes(merged)
+    (root / source).unlink()
+    if clean:
+        return [f"{source} -> {target}: moved and merged ({why})"], []
+    return [], [
+        f"{source} -> {target}: {why}; moved, but the merge conflicts: resolve"
+        f" the <<<<<<< markers in {target}"
+    ]
+
+
 def migrate(
     root: Path,
     entry: dict[str, Any],
     old: dict[str, bytes],
     new: dict[str, bytes],
     project: dict[str, bytes],
+    package: str,
 ) -> tuple[list[str], list[str]]:
     """Apply one migration to the work tree; (files changed, problems)."""
     changed, problems = [], []
     why = f"release {entry['release']}: {entry['reason']}"
+    # A move the renders lack (an answer left the file out) is no move here.
+    moved = {
+        source: destination
+        for source, destination in moves(entry, package).items()
+        if source in old and destination in new
+    }
+    for source, destination in sorted(moved.items()):
+        if source not in project:
+            continue  # the team deleted it: it stays deleted
+        if destination in project:
+            problems.append(
+                f"{source} -> {destination}: {why}; {destination} is yours"
+                f" already: rename it, run this check again (it moves {source}"
+                " there with your edits), then merge the two"
+            )
+            continue
+        sides = (project[source], old[source], new[destination])
+        done, left = move(root, source, destination, sides, why)
+        changed += done
+        problems += left
+    skipped = moved.keys() | moved.values()
     for path in sorted(p for p in old.keys() | new.keys() if under(p, entry["paths"])):
+        if path in skipped:
+            continue
         here, before, now = project.get(path), old.get(path), new.get(path)
         if before == now or here == now:
             continue
@@ -264,7 +328,120 @@ def migrate(
             problems.append(
                 f"{path}: {why}; the merge conflicts: resolve the <<<<<<< markers"
             )
-    return changed, problems
+    return changed, problems + stale_references(root, entry, moved)
+
+
+def module_of(path: str) -> str | None:
+    """The module a Python file of ``src/`` holds (``src/p/a/b.py``: ``p.a.b``)."""
+    if not (path.startswith("src/") and path.endswith(".py")):
+        return None
+    parts = path.removeprefix("src/").removesuffix(".py").split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def absolute(node: ast.ImportFrom, path: str) -> str:
+    """The module a ``from ... import`` names, a relative one resolved against
+    the package of the file at ``path`` (``src/p/a/b.py`` is in ``p.a``)."""
+    if not node.level:
+        return node.module or ""
+    package = path.removeprefix("src/").split("/")[:-1]
+    if node.level > len(package):
+        return ""  # beyond the top-level package: Python refuses it
+    parts = package[: len(package) - node.level + 1]
+    return ".".join([*parts, node.module] if node.module else parts)
+
+
+def named_modules(tree: ast.Module, path: str) -> list[tuple[int, str, list[str]]]:
+    """(line, "imports" or "names", dotted names) of each import of ``tree`` and
+    of each string (a mock target); ``from a import b`` gives ``a`` and ``a.b``."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.append((node.lineno, "imports", [name.name for name in node.names]))
+        elif isinstance(node, ast.ImportFrom):
+            base = absolute(node, path)
+            names = [base, *(f"{base}.{name.name}" for name in node.names)]
+            found.append((node.lineno, "imports", names))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.append((node.lineno, "names", [node.value]))
+    return found
+
+
+def python_references(
+    path: str, text: str, modules: dict[str, str]
+) -> list[tuple[int, str, str]]:
+    """(line, "imports" or "names", old module) for each import or string of the
+    Python file ``path`` that names a moved module (``modules``: old -> new);
+    none when the file does not parse (conflict markers)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return []
+    found = []
+    for line, kind, names in sorted(named_modules(tree, path)):
+        for old in sorted(modules):
+            if any(name == old or name.startswith(f"{old}.") for name in names):
+                found.append((line, kind, old))
+    return found
+
+
+def team_files(root: Path, paths: list[str]) -> list[str]:
+    """The files under ``paths`` that git sees (tracked, or new and not ignored),
+    up to ``MAX_SCANNED`` bytes: never a virtualenv, a cache or a build."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--"]
+        + paths,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return sorted(
+        {
+            path
+            for path in listed.stdout.split("\0")
+            if path
+            and (root / path).is_file()
+            and (root / path).stat().st_size <= MAX_SCANNED
+        }
+    )
+
+
+def stale_references(
+    root: Path, entry: dict[str, Any], moved: dict[str, str]
+) -> list[str]:
+    """One line per place in the work tree that still names a file ``moved``
+    (old path -> new path): an import or a mock target of a moved module in the
+    Python files of ``src/`` and ``tests/``, a moved path in the entry's other
+    files (``dvc.yaml``)."""
+    if not moved:
+        return []
+    modules = {}
+    for source, target in moved.items():
+        old_module, new_module = module_of(source), module_of(target)
+        if old_module and new_module:
+            modules[old_module] = new_module
+    release = f"release {entry['release']}"
+    problems = []
+    for path in team_files(root, ["src", "tests", *entry["paths"]]):
+        try:
+            text = (root / path).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        if path.endswith(".py") and under(path, ["src", "tests"]):
+            for line, kind, old in python_references(path, text, modules):
+                problems.append(
+                    f"{path}:{line}: {kind} {old}, which {release} moved to"
+                    f" {modules[old]}: change the {CHANGE[kind]}"
+                )
+        elif under(path, entry["paths"]):
+            for number, content in enumerate(text.splitlines(), start=1):
+                for source in sorted(s for s in moved if s in content):
+                    problems.append(
+                        f"{path}:{number}: names {source}, which {release} moved to"
+                        f" {moved[source]}: change the path"
+                    )
+    return problems
 
 
 def relock(root: Path) -> tuple[list[str], list[str]]:
@@ -359,7 +536,9 @@ def finish(root: Path) -> int:
     migrated: list[str] = []
     rendered = old.keys() | new.keys()
     for entry in crossed:
-        done, left = migrate(root, entry, old, new, files_at(root, rendered))
+        done, left = migrate(
+            root, entry, old, new, files_at(root, rendered), new_answers["package_name"]
+        )
         changed += done
         problems += left
         migrated += entry["paths"]
