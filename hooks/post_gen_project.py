@@ -32,9 +32,7 @@ DEPLOYING = tuple(target for target in TEMPLATE_OPTIONS["deploy_target"] if targ
 # -> the answers under which it is kept. Everything not listed is always kept.
 # This table is the only place where a feature decides whether a whole file exists.
 KEEP_ONLY_WHEN: dict[str, dict[str, tuple]] = {
-    "src/{package_name}/serve.py": {"serving": (True,)},
-    "src/{package_name}/serve_command.py": {"serving": (True,)},
-    "src/{package_name}/serve_limits.py": {"serving": (True,)},
+    "src/{package_name}/serving": {"serving": (True,)},
     "tests/test_serve.py": {"serving": (True,)},
     "tests/test_serve_command.py": {"serving": (True,)},
     "tests/test_serve_limits.py": {"serving": (True,)},

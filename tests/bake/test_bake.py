@@ -166,7 +166,7 @@ def test_cli_boolean_strings_match_real_booleans(tmp_path: Path, spelling: str) 
     from_cli = Baked(tmp_path / "cli" / "ml-project")
     from_api = bake(tmp_path / "api", serving=False)
     assert from_cli.files() == from_api.files()
-    assert "serve.py" not in " ".join(from_cli.files())
+    assert "serving/" not in " ".join(from_cli.files())
 
 
 def test_bake_inside_a_git_work_tree_makes_no_nested_repository(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from support.helpers import bake, bake_cli
 USER_FILES = {
     "Dockerfile": "FROM scratch  # mine\n",
     "fly.toml": 'app = "mine"\n',
-    "src/ml_project/serve.py": "print('my server')\n",
+    "src/ml_project/serving/app.py": "print('my server')\n",
     "docs/serving.md": "# My serving notes\n",
     ".env": "API_TOKEN=do-not-commit\n",
     "notes.txt": "mine\n",

@@ -24,7 +24,7 @@ import pytest
 
 from support.helpers import Baked, bake
 
-# serving=false deletes serve.py, serve_command.py and serve_limits.py.
+# serving=false deletes the serving folder.
 ANSWERS = {"serving": [True, False]}
 COMMAND_LINE = "cli"
 DYNAMIC_IMPORTS = {"import_module", "__import__"}
@@ -38,29 +38,50 @@ def package(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 def modules_of(package: Path) -> dict[str, ast.Module]:
-    """Each module of the package (by its name, ``__init__`` for the package) parsed."""
-    return {path.stem: ast.parse(path.read_text(), str(path)) for path in package.glob("*.py")}
+    """Each module of the package, parsed, by its dotted name inside the package
+    (``pipeline.ingest``; a folder's ``__init__.py`` is ``pipeline.__init__``, the
+    package's own ``__init__``)."""
+    return {
+        ".".join(path.relative_to(package).with_suffix("").parts): ast.parse(
+            path.read_text(), str(path)
+        )
+        for path in sorted(package.rglob("*.py"))
+    }
 
 
-def imported_modules(node: ast.AST, package: str, modules: set[str]) -> Iterator[str]:
-    """The package's modules that one ``import`` statement imports."""
+def resolve(parts: list[str], modules: set[str]) -> str:
+    """The module that the dotted ``parts`` (inside the package) import: the
+    longest of their prefixes that is a module or a folder (its ``__init__``)."""
+    for end in range(len(parts), 0, -1):
+        name = ".".join(parts[:end])
+        for module in (name, f"{name}.__init__"):
+            if module in modules:
+                return module
+    return "__init__"
+
+
+def imported_modules(
+    node: ast.AST, package: str, modules: set[str], importer: str
+) -> Iterator[str]:
+    """The package's modules that one ``import`` statement of ``importer`` imports."""
     if isinstance(node, ast.ImportFrom):
-        relative = node.level == 1
-        absolute = node.level == 0 and (node.module or "").split(".")[0] == package
-        if not (relative or absolute):
+        parts = (node.module or "").split(".") if node.module else []
+        if node.level:  # relative: from the importer's folder, one up per extra dot
+            folder = importer.split(".")[:-1]
+            if node.level - 1 > len(folder):
+                return
+            target = folder[: len(folder) - (node.level - 1)] + parts
+        elif parts and parts[0] == package:
+            target = parts[1:]
+        else:
             return
-        parts = (node.module or "").split(".")
-        inner = parts[0] if relative else (parts[1] if len(parts) > 1 else "")
-        if inner:
-            yield inner if inner in modules else "__init__"
-            return
-        for alias in node.names:  # from . import x: a module, or a name of __init__
-            yield alias.name if alias.name in modules else "__init__"
+        for alias in node.names:  # a module of that name, else a name of ``target``
+            yield resolve([*target, alias.name], modules)
     elif isinstance(node, ast.Import):
         for alias in node.names:
             parts = alias.name.split(".")
             if parts[0] == package:
-                yield parts[1] if len(parts) > 1 and parts[1] in modules else "__init__"
+                yield resolve(parts[1:], modules)
 
 
 def is_dynamic_import(node: ast.AST) -> bool:
@@ -99,11 +120,16 @@ def import_graph(package: Path) -> dict[str, set[str]]:
     for name, tree in trees.items():
         edges: set[str] = set()
         for node in ast.walk(tree):
-            edges.update(imported_modules(node, package.name, modules))
+            edges.update(imported_modules(node, package.name, modules, name))
             if is_dynamic_import(node):
                 edges.update(named_modules(tree, modules))
         graph[name] = edges - {name}
     return graph
+
+
+def file_of(module: str) -> str:
+    """The file of a dotted module name (``pipeline.ingest``: ``pipeline/ingest.py``)."""
+    return module.replace(".", "/") + ".py"
 
 
 def circles(graph: dict[str, set[str]]) -> list[tuple[list[str], list[str]]]:
@@ -168,14 +194,19 @@ def test_the_graph_sees_every_kind_of_import(tmp_path: Path) -> None:
         "c": "import pkg.d\n",
         "d": "import importlib\nNAMES = {'e': 'a'}\nimportlib.import_module(NAMES['e'])\n",
         "e": "from . import a\n",
+        "sub/__init__": "",
+        "sub/f": "from ..e import z\nfrom . import g\nfrom pkg.sub.g import w\n",
+        "sub/g": "from .. import a\nfrom pkg import sub\n",
     }
     for name, text in sources.items():
+        (package / f"{name}.py").parent.mkdir(exist_ok=True)
         (package / f"{name}.py").write_text(text)
 
     graph = import_graph(package)
 
     assert graph["a"] == {"b"} and graph["b"] == {"c"} and graph["c"] == {"d"}
     assert graph["d"] == {"a", "e"} and graph["e"] == {"a"}
+    assert graph["sub.f"] == {"e", "sub.g"} and graph["sub.g"] == {"a", "sub.__init__"}
     assert circles(graph) == [(["a", "b", "c", "d", "a"], ["e"])]
 
 
@@ -183,24 +214,24 @@ def test_no_import_circles(package: Path) -> None:
     found = circles(import_graph(package))
 
     assert not found, "import circles in the baked package: " + "; ".join(
-        " -> ".join(f"{module}.py" for module in circle)
-        + "".join(f" (and {module}.py in the same knot)" for module in others)
+        " -> ".join(file_of(module) for module in circle)
+        + "".join(f" (and {file_of(module)} in the same knot)" for module in others)
         for circle, others in found
     )
 
 
 def test_only_the_command_line_imports_lazily(package: Path) -> None:
     """The package's modules are imported inside functions only by cli.py and
-    the command modules it imports by name (a feature's command: serve_command.py)."""
+    the command modules it imports by name (a feature's command: serving/command.py)."""
     trees = modules_of(package)
     modules = set(trees)
     command_line = {COMMAND_LINE} | named_modules(trees[COMMAND_LINE], modules)
     lazy = [
-        f"{name}.py:{node.lineno} imports {', '.join(targets)}"
+        f"{file_of(name)}:{node.lineno} imports {', '.join(targets)}"
         for name, tree in sorted(trees.items())
         if name not in command_line
         for node in function_level_imports(tree)
-        if (targets := sorted(set(imported_modules(node, package.name, modules))))
+        if (targets := sorted(set(imported_modules(node, package.name, modules, name))))
     ]
 
     assert not lazy, "imports inside functions outside the command line: " + "; ".join(lazy)

@@ -333,7 +333,7 @@ def test_model_card_names_the_classes_and_gives_auc_as_its_table_does(
 from pathlib import Path
 import yaml
 from {trained.package}.config import load_params
-from {trained.package}.evaluate import evaluate
+from {trained.package}.pipeline.evaluate import evaluate
 params = yaml.safe_load(Path("params.yaml").read_text())
 out = Path(sys.argv[1])
 for key in ("metrics", "confusion_matrix", "roc", "confusion_matrix_image", "roc_image"):

@@ -101,7 +101,7 @@ def test_dockerfile_is_pinned_non_root_and_health_checked(
 
     port = exposed_port(dockerfile)
     command = exec_form(only(final, "CMD")[-1])
-    assert command[:3] == ["uvicorn", "--factory", f"{project.package}.serve:create_app"]
+    assert command[:3] == ["uvicorn", "--factory", f"{project.package}.serving.app:create_app"]
     assert int(option(command, "--port")) == port
     (healthcheck,) = only(final, "HEALTHCHECK")
     assert f"127.0.0.1:{port}/health" in " ".join(exec_form(healthcheck))
@@ -161,7 +161,7 @@ def test_fly_toml_matches_the_image_and_the_app(serving_bakes: dict[str, Baked])
     assert service["internal_port"] == exposed_port(project.read("Dockerfile"))
     (check,) = service["checks"]
     assert (check["method"], check["path"]) == ("GET", "/health")
-    assert '@app.get("/health"' in project.read(f"src/{project.package}/serve.py")
+    assert '@app.get("/health"' in project.read(f"src/{project.package}/serving/app.py")
     # bluegreen moves traffic only after the checks pass: it needs them.
     assert fly["deploy"]["strategy"] == "bluegreen"
 

@@ -55,7 +55,7 @@ class ModelServer:
         self.log = log
         self.startup_timeout = startup_timeout
         # Another app than the project's own (the floor), and the folder it is in.
-        self.factory = factory or f"{project.package}.serve:create_app"
+        self.factory = factory or f"{project.package}.serving.app:create_app"
         self.app_dir = app_dir
         self.port = free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"

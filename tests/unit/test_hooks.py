@@ -323,9 +323,7 @@ def test_the_hooks_start_no_process_that_outlives_them() -> None:
 
 # What the removal table takes out of a default bake when serving is off.
 SERVING_FILES = {
-    "src/ml_project/serve.py",
-    "src/ml_project/serve_command.py",
-    "src/ml_project/serve_limits.py",
+    "src/ml_project/serving",
     "tests/test_serve.py",
     "tests/test_serve_command.py",
     "tests/test_serve_limits.py",
@@ -365,13 +363,13 @@ def test_removal_table(post: ModuleType, overrides: dict, removed: set) -> None:
 
 def test_removal_is_idempotent(post: ModuleType, tmp_path: Path) -> None:
     root = tmp_path / "project"
-    (root / "src/ml_project").mkdir(parents=True)
-    (root / "src/ml_project/serve.py").write_text("")
+    (root / "src/ml_project/serving").mkdir(parents=True)
+    (root / "src/ml_project/serving/app.py").write_text("")
     (root / "fly.toml").write_text("")
     context = {**answers(), "serving": False}
     post.remove_disabled_files(context, root)
     post.remove_disabled_files(context, root)
-    assert not (root / "fly.toml").exists() and not (root / "src/ml_project/serve.py").exists()
+    assert not (root / "fly.toml").exists() and not (root / "src/ml_project/serving").exists()
 
 
 def test_cruft_rerender_is_detected_only_in_a_cruft_temporary_directory(

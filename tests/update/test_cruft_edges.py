@@ -103,11 +103,11 @@ def test_switching_serving_off_lists_the_files_to_delete(
 
     # fastapi left pyproject.toml, but the team-owned serving code stayed.
     assert "fastapi" not in (project / "pyproject.toml").read_text()
-    assert (project / f"src/{package}/serve.py").exists()
+    assert (project / f"src/{package}/serving/app.py").exists()
     assert result.returncode == 1
     for leftover in (
-        f"src/{package}/serve.py",
-        f"src/{package}/serve_command.py",
+        f"src/{package}/serving/app.py",
+        f"src/{package}/serving/command.py",
         "tests/test_serve.py",
         "tests/test_serve_command.py",
     ):

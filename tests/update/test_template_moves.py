@@ -68,8 +68,14 @@ def tool() -> ModuleType:
 
 
 def declare_moves(text: str) -> str:
-    """cookiecutter.json with a release 9.0.0 whose migration moves ``MOVES``."""
+    """cookiecutter.json with a release 9.0.0 whose migration moves ``MOVES``,
+    after a release 8.9.0 whose migration merges ``src`` and ``tests`` without
+    moves: one update crosses both, as an update from 1.0.0 to 2.0.0 crosses
+    1.1.0's entry, and the older entry must leave the moved paths to the move."""
     context = json.loads(text)
+    context["_migrations"].append(
+        {"release": "8.9.0", "paths": ["src", "tests"], "reason": "an older entry"}
+    )
     context["_migrations"].append(
         {
             "release": "9.0.0",
@@ -159,8 +165,10 @@ def test_a_move_carries_the_team_s_edits_to_the_new_path(
     assert not (project / old).exists()
     text = (project / new).read_text()
     assert text.startswith("# moved in 9.0.0\n") and text.endswith("# the team's own rule\n")
-    # The template's own files follow through the regular merge.
-    assert f"migrated: src/{PKG}/checks/__init__.py: added ({WHY})" in checked.stdout
+    # The template's own files follow through the regular merge (the first
+    # entry crossed merges them), which leaves the moved paths to the move.
+    assert f"migrated: src/{PKG}/checks/__init__.py: added (release 8.9.0" in checked.stdout
+    assert "the template removed it" not in checked.stderr
     config = (project / "src" / PKG / "config.py").read_text()
     assert "from .checks.yaml_rules import ShapeError, check_shape" in config
     # Left for review: a rename in the work tree, nothing committed.

@@ -63,14 +63,16 @@ def template_owned(project: Path) -> dict[str, str]:
 def references(text: str) -> set[tuple[str, str]]:
     """What ``text`` relies on in team-owned files: (kind, name) pairs."""
     found = {("commands", name) for name in re.findall(rf"-m {PACKAGE} ([a-z][a-z_-]*)", text)}
-    for module, name in re.findall(rf"\b{PACKAGE}\.(\w+):(\w+)", text):
+    for module, name in re.findall(rf"\b{PACKAGE}\.([\w.]*\w):(\w+)", text):
         found.add(("python", f"{module}:{name}"))
-    for module, names in re.findall(rf"from {PACKAGE}\.(\w+) import (\([^)]*\)|[\w, ]+)", text):
+    for module, names in re.findall(
+        rf"from {PACKAGE}\.([\w.]*\w) import (\([^)]*\)|[\w, ]+)", text
+    ):
         for name in names.strip("()").split(","):
             if name.strip():
                 found.add(("python", f"{module}:{name.strip()}"))
     # A module named alone (mkdocstrings' ``::: package.module``, an import).
-    for module in re.findall(rf"\b{PACKAGE}\.(\w+)\b(?![:.(])(?! import)", text):
+    for module in re.findall(rf"\b{PACKAGE}\.([\w.]*\w)\b(?![:.(])(?! import)", text):
         found.add(("modules", module))
     found |= {("stages", stage) for stage in re.findall(r"--single-item (\w+)", text)}
     found |= {("stages", stage) for stage in re.findall(r"dvc repro (?:--\S+ )*([a-z]\w*)", text)}
@@ -109,33 +111,34 @@ def test_template_files_rely_on_team_files_only_through_the_contract(
 def test_the_scan_finds_what_it_looks_for() -> None:
     # The scan itself: each kind of reference, and the old docs/api.md's case.
     text = (
-        f"python -m {PACKAGE} repro\n::: {PACKAGE}.sources\n"
-        f"uvicorn {PACKAGE}.serve:create_app\nfrom {PACKAGE}.integrity import LOCK_FILE, md5\n"
+        f"python -m {PACKAGE} repro\n::: {PACKAGE}.pipeline.ingest\n"
+        f"uvicorn {PACKAGE}.serving.app:create_app\n"
+        f"from {PACKAGE}.model.integrity import LOCK_FILE, md5\n"
         "dvc repro --force --single-item ingest\ndvc exp run -S model.type=x\n"
         "cat reports/metrics.json; drift --report reports/mine.json\n"
     )
     assert references(text) == {
         ("commands", "repro"),
-        ("modules", "sources"),
-        ("python", "serve:create_app"),
-        ("python", "integrity:LOCK_FILE"),
-        ("python", "integrity:md5"),
+        ("modules", "pipeline.ingest"),
+        ("python", "serving.app:create_app"),
+        ("python", "model.integrity:LOCK_FILE"),
+        ("python", "model.integrity:md5"),
         ("stages", "ingest"),
         ("params", "model.type"),
         ("reports", "reports/metrics.json"),
     }
-    assert not allowed("modules", "sources") and allowed("modules", "serve")
+    assert not allowed("modules", "pipeline.ingest") and allowed("modules", "serving.app")
 
 
 def test_a_fresh_bake_provides_every_name_of_the_contract(bakes: dict[str, Baked]) -> None:
     project = bakes["default"].path
     package = project / "src" / PACKAGE
-    cli = (package / "cli.py").read_text() + (package / "serve_command.py").read_text()
+    cli = (package / "cli.py").read_text() + (package / "serving" / "command.py").read_text()
     for command in CONTRACT["commands"]:
         assert f'"{command}"' in cli, command
     for entry in CONTRACT["python"]:
         module, name = entry.split(":")
-        tree = ast.parse((package / f"{module}.py").read_text())
+        tree = ast.parse((package / f"{module.replace('.', '/')}.py").read_text())
         defined = {
             node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))
         } | {

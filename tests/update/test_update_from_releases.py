@@ -94,8 +94,8 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Template:
 
 
 def test_every_release_is_listed_with_its_commit() -> None:
-    assert [version for version, _ in RELEASES][:3] == ["1.1.0", "1.0.0", "0.4.0"]
-    assert {"afb8934", "857436b", "0d2fdf9", "c1cb594"} <= {commit for _, commit in OLDER}
+    assert [version for version, _ in RELEASES][:3] == ["2.0.0", "1.1.0", "1.0.0"]
+    assert {"afb8934", "857436b", "0d2fdf9", "c1cb594", "281154f"} <= {c for _, c in OLDER}
     assert f'"_release": "{NEWEST}"' in (TEMPLATE_DIR / "cookiecutter.json").read_text()
 
 
@@ -162,7 +162,9 @@ def test_a_project_from_an_older_release_updates_and_stays_green(
 
     # Every edit of the team is there.
     assert "C: 0.5" in params.read_text()
-    assert (package / "predict.py").read_text().endswith(SRC_EDIT)
+    # 2.0.0 moved predict.py into model/: the team's edit moved with it.
+    assert not (package / "predict.py").exists()
+    assert (package / "model" / "predict.py").read_text().endswith(SRC_EDIT)
     assert (package / "features.py").read_text() == FEATURES
     assert (project.path / "tests" / "test_features.py").exists()
     assert "features" in project.read("site/api/index.html")

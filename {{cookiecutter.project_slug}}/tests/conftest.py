@@ -24,11 +24,11 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package_name }}.config import Params, load_params, parse_params
-from {{ cookiecutter.package_name }}.data import prepare
-from {{ cookiecutter.package_name }}.evaluate import evaluate
-from {{ cookiecutter.package_name }}.schema import schema_path
-from {{ cookiecutter.package_name }}.sources import ingest, load_raw
-from {{ cookiecutter.package_name }}.train import train
+from {{ cookiecutter.package_name }}.model.schema import schema_path
+from {{ cookiecutter.package_name }}.pipeline.evaluate import evaluate
+from {{ cookiecutter.package_name }}.pipeline.ingest import ingest, load_raw
+from {{ cookiecutter.package_name }}.pipeline.prepare import prepare
+from {{ cookiecutter.package_name }}.pipeline.train import train
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_PARAMS_FILE = PROJECT_ROOT / "params.yaml"

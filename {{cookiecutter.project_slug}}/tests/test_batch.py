@@ -9,11 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.batch import OUTPUT_COLUMNS, BatchInputError
-from {{ cookiecutter.package_name }}.batch import score_table
 from {{ cookiecutter.package_name }}.config import Params
-from {{ cookiecutter.package_name }}.predict import load_model, predict
-from {{ cookiecutter.package_name }}.schema import ContractError
+from {{ cookiecutter.package_name }}.model.predict import load_model, predict
+from {{ cookiecutter.package_name }}.model.schema import ContractError
+from {{ cookiecutter.package_name }}.monitoring.batch import OUTPUT_COLUMNS
+from {{ cookiecutter.package_name }}.monitoring.batch import BatchInputError
+from {{ cookiecutter.package_name }}.monitoring.batch import score_table
 
 
 @pytest.fixture

@@ -16,13 +16,13 @@ from dvc.exceptions import DvcException
 from sklearn.dummy import DummyClassifier
 from sklearn.pipeline import Pipeline
 
-from {{ cookiecutter.package_name }} import compare as compare_module
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.compare import MetricComparison
 from {{ cookiecutter.package_name }}.config import Params
-from {{ cookiecutter.package_name }}.data import load_prepared
-from {{ cookiecutter.package_name }}.integrity import ModelIdentity, Registration
-from {{ cookiecutter.package_name }}.predict import load_model
+from {{ cookiecutter.package_name }}.model.integrity import ModelIdentity, Registration
+from {{ cookiecutter.package_name }}.model.predict import load_model
+from {{ cookiecutter.package_name }}.pipeline.prepare import load_prepared
+from {{ cookiecutter.package_name }}.quality import compare as compare_module
+from {{ cookiecutter.package_name }}.quality.compare import MetricComparison
 
 RECORDED = "0123456789abcdef0123456789abcdef"
 # The champion's identity: its SHA-256, its registry version and stage.

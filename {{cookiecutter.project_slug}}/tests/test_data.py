@@ -9,11 +9,13 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import Params
-from {{ cookiecutter.package_name }}.data import MIN_ROWS, load_prepared, prepare
-from {{ cookiecutter.package_name }}.data import split, validate
 from {{ cookiecutter.package_name }}.errors import DataError
-from {{ cookiecutter.package_name }}.sources import ingest, load_raw
-from {{ cookiecutter.package_name }}.tables import normalise_columns, to_snake_case
+from {{ cookiecutter.package_name }}.pipeline.ingest import ingest, load_raw
+from {{ cookiecutter.package_name }}.pipeline.prepare import MIN_ROWS, load_prepared
+from {{ cookiecutter.package_name }}.pipeline.prepare import prepare
+from {{ cookiecutter.package_name }}.pipeline.prepare import split, validate
+from {{ cookiecutter.package_name }}.pipeline.tables import normalise_columns
+from {{ cookiecutter.package_name }}.pipeline.tables import to_snake_case
 
 
 def small_frame(rows: int = MIN_ROWS) -> pd.DataFrame:

@@ -12,7 +12,8 @@ import pytest
 from scipy.stats import ks_2samp
 
 from {{ cookiecutter.package_name }}.config import Params
-from {{ cookiecutter.package_name }}.drift import check_table, compare, write_report
+from {{ cookiecutter.package_name }}.monitoring.drift import check_table, compare
+from {{ cookiecutter.package_name }}.monitoring.drift import write_report
 
 
 @pytest.fixture

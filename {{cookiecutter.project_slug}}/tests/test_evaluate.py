@@ -11,9 +11,10 @@ import pytest
 
 from {{ cookiecutter.package_name }}.config import MetricLimits, Params
 from {{ cookiecutter.package_name }}.errors import MetricsError
-from {{ cookiecutter.package_name }}.evaluate import compute_metrics
-from {{ cookiecutter.package_name }}.metrics import check_thresholds, read_metrics
-from {{ cookiecutter.package_name }}.metrics import write_metrics
+from {{ cookiecutter.package_name }}.pipeline.evaluate import compute_metrics
+from {{ cookiecutter.package_name }}.quality.metrics import check_thresholds
+from {{ cookiecutter.package_name }}.quality.metrics import read_metrics
+from {{ cookiecutter.package_name }}.quality.metrics import write_metrics
 
 THRESHOLDS = MetricLimits(accuracy=0.9, f1=0.9, roc_auc=0.95)
 

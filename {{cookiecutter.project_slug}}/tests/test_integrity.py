@@ -23,9 +23,9 @@ from gto import api
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.errors import ModelLoadError
-from {{ cookiecutter.package_name }}.integrity import model_identity
-from {{ cookiecutter.package_name }}.report import model_card
-from {{ cookiecutter.package_name }}.predict import load_model
+from {{ cookiecutter.package_name }}.model.integrity import model_identity
+from {{ cookiecutter.package_name }}.model.predict import load_model
+from {{ cookiecutter.package_name }}.model.report import model_card
 
 
 def damage(path: Path, how: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from {{ cookiecutter.package_name }}.config import MetricLimits, Params
-from {{ cookiecutter.package_name }}.metrics import read_metrics
+from {{ cookiecutter.package_name }}.quality.metrics import read_metrics
 
 METRIC_NAMES = list(MetricLimits.model_fields)
 

@@ -10,7 +10,8 @@ from sklearn.pipeline import Pipeline
 
 from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.errors import DataError, ModelNotFoundError
-from {{ cookiecutter.package_name }}.predict import feature_names, load_model, predict
+from {{ cookiecutter.package_name }}.model.predict import feature_names, load_model
+from {{ cookiecutter.package_name }}.model.predict import predict
 
 
 @pytest.fixture

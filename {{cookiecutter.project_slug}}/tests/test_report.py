@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import Params
-from {{ cookiecutter.package_name }}.predict import feature_names, load_model
-from {{ cookiecutter.package_name }}.report import NOT_TRAINED, image, model_card
+from {{ cookiecutter.package_name }}.model.predict import feature_names, load_model
+from {{ cookiecutter.package_name }}.model.report import NOT_TRAINED, image, model_card
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EMBEDDED_PNG = re.compile(r"!\[([^]]+)\]\(data:image/png;base64,([^)]+)\)")

@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.batch import score_table
 from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.errors import DataError
-from {{ cookiecutter.package_name }}.sample import write_sample
+from {{ cookiecutter.package_name }}.monitoring.batch import score_table
+from {{ cookiecutter.package_name }}.monitoring.sample import write_sample
 
 
 def test_the_sample_is_the_test_set_without_its_label(

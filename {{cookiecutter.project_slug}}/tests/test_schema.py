@@ -10,11 +10,11 @@ import pytest
 
 from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.errors import DataError
-from {{ cookiecutter.package_name }}.predict import feature_names, load_model
-from {{ cookiecutter.package_name }}.schema import ContractError, check_frame
-from {{ cookiecutter.package_name }}.schema import check_names, input_schema
-from {{ cookiecutter.package_name }}.schema import read_contract, schema_path
-from {{ cookiecutter.package_name }}.schema import value_limits
+from {{ cookiecutter.package_name }}.model.predict import feature_names, load_model
+from {{ cookiecutter.package_name }}.model.schema import ContractError, check_frame
+from {{ cookiecutter.package_name }}.model.schema import check_names, input_schema
+from {{ cookiecutter.package_name }}.model.schema import read_contract, schema_path
+from {{ cookiecutter.package_name }}.model.schema import value_limits
 
 # Two features, each at most 10 in magnitude.
 SCHEMA = input_schema(["a", "b"], [10.0, 10.0])

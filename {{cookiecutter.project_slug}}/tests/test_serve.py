@@ -17,11 +17,12 @@ from fastapi.testclient import TestClient
 
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.config import Params, ServeParams
-from {{ cookiecutter.package_name }}.integrity import model_identity
-from {{ cookiecutter.package_name }}.metrics import read_metrics
 from {{ cookiecutter.package_name }}.errors import ModelNotFoundError
-from {{ cookiecutter.package_name }}.predict import feature_names, load_model, predict
-from {{ cookiecutter.package_name }}.serve import build_app, create_app
+from {{ cookiecutter.package_name }}.model.integrity import model_identity
+from {{ cookiecutter.package_name }}.model.predict import feature_names, load_model
+from {{ cookiecutter.package_name }}.model.predict import predict
+from {{ cookiecutter.package_name }}.quality.metrics import read_metrics
+from {{ cookiecutter.package_name }}.serving.app import build_app, create_app
 
 MAX_BATCH_SIZE = 8
 

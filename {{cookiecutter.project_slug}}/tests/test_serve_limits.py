@@ -22,11 +22,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from {{ cookiecutter.package_name }}.config import Params, ServeParams
-from {{ cookiecutter.package_name }}.predict import load_model, predict
-from {{ cookiecutter.package_name }}.schema import ContractError
-from {{ cookiecutter.package_name }} import serve
-from {{ cookiecutter.package_name }}.serve import build_app
-from {{ cookiecutter.package_name }}.serve_limits import MAX_PROBLEMS
+from {{ cookiecutter.package_name }}.model.predict import load_model, predict
+from {{ cookiecutter.package_name }}.model.schema import ContractError
+from {{ cookiecutter.package_name }}.serving import app as app_module
+from {{ cookiecutter.package_name }}.serving.app import build_app
+from {{ cookiecutter.package_name }}.serving.limits import MAX_PROBLEMS
 
 MAX_BODY_BYTES = 50_000
 
@@ -242,7 +242,7 @@ def test_a_key_given_twice_is_422_naming_it(
 def test_a_body_that_stops_arriving_gets_408(
     project_run: Params, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(serve, "READ_TIMEOUT", 0.2)
+    monkeypatch.setattr(app_module, "READ_TIMEOUT", 0.2)
     app = build_app(project_run, ServeParams(max_batch_size=8, max_body_bytes=4096))
     chunks = [{"type": "http.request", "body": b'{"instances": [', "more_body": True}]
     sent: list[dict[str, Any]] = []

@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 
 from {{ cookiecutter.package_name }}.config import ModelParams, Params
 from {{ cookiecutter.package_name }}.errors import DataError
-from {{ cookiecutter.package_name }}.train import build_pipeline, train
+from {{ cookiecutter.package_name }}.pipeline.train import build_pipeline, train
 
 
 def test_pipeline_scales_then_classifies() -> None:

@@ -244,6 +244,18 @@ def moves(entry: dict[str, Any], package: str) -> dict[str, str]:
     }
 
 
+def moves_that_count(
+    entry: dict[str, Any], package: str, old: dict[str, bytes], new: dict[str, bytes]
+) -> dict[str, str]:
+    """The entry's moves that both renders have: a move the renders lack (an
+    answer left the file out, or the old release had no such file) is no move."""
+    return {
+        source: destination
+        for source, destination in moves(entry, package).items()
+        if source in old and destination in new
+    }
+
+
 def move(
     root: Path,
     source: str,
@@ -272,16 +284,17 @@ def migrate(
     new: dict[str, bytes],
     project: dict[str, bytes],
     package: str,
+    moving: set[str],
 ) -> tuple[list[str], list[str]]:
-    """Apply one migration to the work tree; (files changed, problems)."""
+    """Apply one migration to the work tree; (files changed, problems).
+
+    ``moving``: both paths of every move of the update's migrations, which only
+    their own entry's move touches (an older entry of the same update that
+    merges ``src`` would otherwise remove the team's file and add the new one).
+    """
     changed, problems = [], []
     why = f"release {entry['release']}: {entry['reason']}"
-    # A move the renders lack (an answer left the file out) is no move here.
-    moved = {
-        source: destination
-        for source, destination in moves(entry, package).items()
-        if source in old and destination in new
-    }
+    moved = moves_that_count(entry, package, old, new)
     for source, destination in sorted(moved.items()):
         if source not in project:
             continue  # the team deleted it: it stays deleted
@@ -296,9 +309,8 @@ def migrate(
         done, left = move(root, source, destination, sides, why)
         changed += done
         problems += left
-    skipped = moved.keys() | moved.values()
     for path in sorted(p for p in old.keys() | new.keys() if under(p, entry["paths"])):
-        if path in skipped:
+        if path in moving:
             continue
         here, before, now = project.get(path), old.get(path), new.get(path)
         if before == now or here == now:
@@ -535,9 +547,16 @@ def finish(root: Path) -> int:
     changed, problems = [], []
     migrated: list[str] = []
     rendered = old.keys() | new.keys()
+    package = new_answers["package_name"]
+    moving = {
+        path
+        for entry in crossed
+        for pair in moves_that_count(entry, package, old, new).items()
+        for path in pair
+    }
     for entry in crossed:
         done, left = migrate(
-            root, entry, old, new, files_at(root, rendered), new_answers["package_name"]
+            root, entry, old, new, files_at(root, rendered), package, moving
         )
         changed += done
         problems += left

@@ -52,8 +52,8 @@ from gto.tag import find, parse_name
 from scmrepo.git import Git
 
 from {{ cookiecutter.package_name }}.config import load_params
-from {{ cookiecutter.package_name }}.data import load_prepared
-from {{ cookiecutter.package_name }}.integrity import LOCK_FILE, md5_in_lock
+from {{ cookiecutter.package_name }}.pipeline.prepare import load_prepared
+from {{ cookiecutter.package_name }}.model.integrity import LOCK_FILE, md5_in_lock
 
 ARTIFACT = "model"
 PACKAGE = "{{ cookiecutter.package_name }}"

@@ -79,7 +79,7 @@ def test_update_is_proposed_and_keeps_the_team_work(
     for relative in (
         "README.md",
         "params.yaml",
-        f"src/{package}/train.py",
+        f"src/{package}/pipeline/train.py",
         "tests/test_train.py",
     ):
         (project / relative).write_text((project / relative).read_text() + "# Team edit.\n")

@@ -1,14 +1,22 @@
 """Train, evaluate and use a binary classifier, step by step.
 
-The pipeline has one module per step, each runnable on its own:
+The package holds one folder per concept, one module per step:
 
-* ``config``   - read and check ``params.yaml``
-* ``data``     - load the raw data, validate it, split it into train and test
-* ``train``    - fit a scikit-learn pipeline and save it
-* ``evaluate`` - score the model on the test set and write metrics and plots
-* ``predict``  - load the saved model and predict on new rows
-* ``integrity`` - check that the model file is the one ``dvc.lock`` recorded
-* ``cli``      - the ``python -m <package>`` command line that DVC calls
+* ``pipeline``   - the DVC stages: ``ingest``, ``prepare``, ``train``,
+  ``evaluate`` (with the tables they read and write, the bundled datasets and
+  the plots)
+* ``model``      - the saved model: load and predict (``predict``), which model
+  it is (``integrity``), its data contract (``schema``), its card (``report``)
+* ``quality``    - the gates: the metrics and their minimums (``metrics``), the
+  champion/challenger comparison (``compare``)
+* ``monitoring`` - new data: batch scoring (``batch``), the drift check
+  (``drift``), a first table to score (``sample``)
+* ``serving``    - the HTTP API (``app``), its limits and its command (in
+  projects made with serving)
+
+Beside them: ``config`` (``params.yaml``, read and checked, with
+``yaml_rules``), ``errors`` and ``cli``, the ``python -m <package>`` command
+line that DVC calls.
 """
 
 from importlib.metadata import PackageNotFoundError, version

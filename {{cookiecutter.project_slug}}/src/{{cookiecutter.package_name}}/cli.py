@@ -18,7 +18,7 @@ Commands:
 * ``sample``   - write a table to score to ``batch.input`` (the held-out test
   set without its label), unless a table is there
 * ``serve``    - serve the model over HTTP (in projects made with serving:
-  ``serve_command.py``)
+  ``serving/command.py``)
 
 DVC runs ``ingest`` to ``evaluate`` (see ``dvc.yaml``); ``repro`` (what
 ``make repro`` runs) checks params.yaml before them and runs the gate after
@@ -39,7 +39,7 @@ To add a command: write ``add_<name>_arguments(parser)`` if it takes options,
 and ``run_<name>(args, params) -> int`` (importing its module inside), then
 add one ``Command`` to ``COMMANDS``. A feature that a project may be made
 without brings its command in a module of its own, listed in
-``OPTIONAL_COMMANDS`` (the ``serve`` command lives in ``serve_command.py``),
+``OPTIONAL_COMMANDS`` (the ``serve`` command lives in ``serving/command.py``),
 which imports nothing of this module.
 """
 
@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -92,7 +91,7 @@ def run_check(args: argparse.Namespace, params: Params) -> int:
 
 def run_ingest(args: argparse.Namespace, params: Params) -> int:
     """Write the snapshot of the raw data."""
-    from .sources import ingest
+    from .pipeline.ingest import ingest
 
     raw_path = ingest(params)
     print(f"Wrote {raw_path}")
@@ -101,7 +100,7 @@ def run_ingest(args: argparse.Namespace, params: Params) -> int:
 
 def run_prepare(args: argparse.Namespace, params: Params) -> int:
     """Write the train and test CSVs."""
-    from .data import prepare
+    from .pipeline.prepare import prepare
 
     train_path, test_path = prepare(params)
     print(f"Wrote {train_path} and {test_path}")
@@ -110,7 +109,7 @@ def run_prepare(args: argparse.Namespace, params: Params) -> int:
 
 def run_train(args: argparse.Namespace, params: Params) -> int:
     """Fit and save the model."""
-    from .train import train
+    from .pipeline.train import train
 
     model_path = train(params)
     print(f"Wrote {model_path}")
@@ -119,7 +118,7 @@ def run_train(args: argparse.Namespace, params: Params) -> int:
 
 def run_evaluate(args: argparse.Namespace, params: Params) -> int:
     """Score the model and write the metrics and plot data."""
-    from .evaluate import evaluate
+    from .pipeline.evaluate import evaluate
 
     metrics = evaluate(params)
     for name, value in sorted(metrics.items()):
@@ -136,8 +135,8 @@ def run_gate(args: argparse.Namespace, params: Params) -> int:
     (its hash differs from ``dvc.lock`` beside the params file) or a metric is
     below its minimum.
     """
-    from .integrity import ModelMismatchError, check_model, lock_beside
-    from .metrics import check_thresholds, metrics_table, read_metrics
+    from .model.integrity import ModelMismatchError, check_model, lock_beside
+    from .quality.metrics import check_thresholds, metrics_table, read_metrics
 
     metrics = read_metrics(params.paths.metrics)
     if not params.paths.model.is_file():
@@ -211,7 +210,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_compare(args: argparse.Namespace, params: Params) -> int:
     """Score the new model and the champion on the test set; exit 1 when worse."""
-    from .compare import TABLE_HEADER, compare
+    from .quality.compare import TABLE_HEADER, compare
 
     comparison = compare(params, args.champion)
     if comparison.metrics:
@@ -241,9 +240,9 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_predict(args: argparse.Namespace, params: Params) -> int:
     """Predict every row of the input CSV."""
-    from .tables import read_csv, write_csv
-    from .integrity import lock_beside, warn_if_not_recorded
-    from .predict import load_model, predict
+    from .pipeline.tables import read_csv, write_csv
+    from .model.integrity import lock_beside, warn_if_not_recorded
+    from .model.predict import load_model, predict
 
     model = load_model(params.paths.model)
     warn_if_not_recorded(params.paths.model, lock_beside(args.params))
@@ -272,8 +271,8 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_batch(args: argparse.Namespace, params: Params) -> int:
     """Score a whole table, ``batch.chunk_size`` rows at a time."""
-    from .batch import score_table
-    from .integrity import lock_beside
+    from .monitoring.batch import score_table
+    from .model.integrity import lock_beside
 
     result = score_table(
         params.paths.model,
@@ -301,7 +300,7 @@ def add_drift_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_drift(args: argparse.Namespace, params: Params) -> int:
     """Compare a table with the training data; exit 1 when a feature drifted."""
-    from .drift import check_table, write_report
+    from .monitoring.drift import check_table, write_report
 
     report = check_table(
         params.paths.train,
@@ -330,7 +329,7 @@ def add_sample_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_sample(args: argparse.Namespace, params: Params) -> int:
     """Write a sample table to score, unless a table is there already."""
-    from .sample import write_sample
+    from .monitoring.sample import write_sample
 
     written = write_sample(
         params.paths.test, params.data.target, args.output or params.batch.input
@@ -390,18 +389,28 @@ COMMANDS: dict[str, Command] = {
 # module (in this package) that describes it with ``HELP``,
 # ``add_arguments(parser)``, ``check(params_file)`` and ``run(args, params)``.
 # The command exists when the module does.
-OPTIONAL_COMMANDS: dict[str, str] = {"serve": "serve_command"}
+OPTIONAL_COMMANDS: dict[str, str] = {"serve": "serving.command"}
 
 
 def all_commands() -> dict[str, Command]:
     """``COMMANDS`` and the optional commands whose module is present."""
     commands = dict(COMMANDS)
     for name, module_name in OPTIONAL_COMMANDS.items():
-        if importlib.util.find_spec(f"{__package__}.{module_name}") is not None:
-            module = importlib.import_module(f"{__package__}.{module_name}")
-            commands[name] = Command(
-                module.run, module.HELP, module.add_arguments, module.check
+        full_name = f"{__package__}.{module_name}"
+        try:
+            module = importlib.import_module(full_name)
+        except ModuleNotFoundError as error:
+            # The feature's module (or its folder) is absent: no command. A
+            # library the module needs that is missing is an error, raised.
+            absent = error.name is not None and (full_name + ".").startswith(
+                error.name + "."
             )
+            if not absent:
+                raise
+            continue
+        commands[name] = Command(
+            module.run, module.HELP, module.add_arguments, module.check
+        )
     return commands
 
 

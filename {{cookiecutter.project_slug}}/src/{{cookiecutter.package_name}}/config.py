@@ -126,7 +126,7 @@ class GradientBoostingParams(Section):
     max_depth: int = Field(ge=1)
 
 
-# The estimators ``model.type`` may name; train.py maps each to its class.
+# The estimators ``model.type`` may name; pipeline/train.py maps each to its class.
 ModelType = Literal["logistic_regression", "random_forest", "gradient_boosting"]
 
 
@@ -180,7 +180,7 @@ class Paths(Section):
 
 
 class BatchParams(Section):
-    """Settings of batch scoring (``batch.py``)."""
+    """Settings of batch scoring (``monitoring/batch.py``)."""
 
     input: Text
     output: FilePath
@@ -188,7 +188,7 @@ class BatchParams(Section):
 
 
 class DriftParams(Section):
-    """Settings of the drift check (``drift.py``): when a feature has drifted."""
+    """Settings of the drift check (``monitoring/drift.py``): when a feature drifted."""
 
     p_value: Share
     min_statistic: Share

@@ -1,17 +1,17 @@
 """Check the raw data and split it into train and test sets.
 
 ``prepare`` reads the snapshot that ``ingest`` wrote (``paths.raw``; see
-``sources.py`` for where the raw data comes from), checks it, and writes the
+``pipeline/ingest.py`` for where the raw data comes from), checks it, and writes the
 train and test CSVs. ``load_prepared`` reads them back for training and
 evaluation.
 
-Tables are read with snake_case column names (``tables.py``):
+Tables are read with snake_case column names (``pipeline/tables.py``):
 ``data.target`` names the label column after that conversion; the label must
 hold only 0 and 1.
 
 Problems with the data raise ``DataError`` with a message that says what
 is wrong and where. The rules for the values are a data contract
-(``schema.py``): no model exists yet when ``prepare`` runs, so the raw table is
+(``model/schema.py``): no model exists yet when ``prepare`` runs, so the raw table is
 checked with the contract of its own header (every column but the label holds
 numbers, no value is missing); ``train`` then derives the model's contract from
 the training data.
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import Params
-from .errors import DataError
-from .schema import check_frame, raw_schema
+from ..config import Params
+from ..errors import DataError
+from ..model.schema import check_frame, raw_schema
 from .tables import read_csv, write_csv
 
 # Fewer rows than this cannot give a meaningful train/test split.

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .data import load_prepared
-from .tables import URL_PREFIXES, write_csv
-from .errors import DataError
+from ..errors import DataError
+from ..pipeline.prepare import load_prepared
+from ..pipeline.tables import URL_PREFIXES, write_csv
 
 
 def write_sample(test_table: Path, target: str, output: str) -> Path | None:

@@ -16,7 +16,7 @@ that metric's tolerance (``tolerances`` in params.yaml). The outcomes:
   cache nor a reachable remote holds - passes, and says what to set up;
 * compared: fails when any metric is lower by more than its tolerance.
 
-Both models are named by their identity (``integrity.py``), the champion with
+Both models are named by their identity (``model/integrity.py``), the champion with
 its registry version and stages when its commit is a registered version.
 """
 
@@ -32,10 +32,8 @@ import pandas as pd
 from dvc.exceptions import DvcException
 from sklearn.pipeline import Pipeline
 
-from .config import MetricLimits, Params
-from .data import load_prepared
-from .evaluate import compute_metrics
-from .integrity import (
+from ..config import MetricLimits, Params
+from ..model.integrity import (
     LOCK_FILE,
     ModelIdentity,
     file_sha256,
@@ -43,7 +41,9 @@ from .integrity import (
     model_identity,
     registration_at,
 )
-from .predict import load_model, predict
+from ..model.predict import load_model, predict
+from ..pipeline.evaluate import compute_metrics
+from ..pipeline.prepare import load_prepared
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ To add one: a class of its hyperparameters and a section in ``ModelParams``
 and its section in ``params.yaml``.
 
 Beside the model, ``train`` writes its data contract
-(``<paths.model>.schema.json``, ``schema.py``): the feature columns, their
+(``<paths.model>.schema.json``, ``model/schema.py``): the feature columns, their
 type, the range the training data spans and the largest value the model takes.
 
 ``train`` also writes a small JSON record of the run
@@ -35,10 +35,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .config import ModelParams, ModelType, Params
-from .data import load_prepared
-from .integrity import file_sha256
-from .schema import derive_contract, schema_path, write_contract
+from ..config import ModelParams, ModelType, Params
+from ..model.integrity import file_sha256
+from ..model.schema import derive_contract, schema_path, write_contract
+from .prepare import load_prepared
 
 # The scikit-learn class of each ``model.type``.
 ESTIMATORS: dict[ModelType, type[ClassifierMixin]] = {

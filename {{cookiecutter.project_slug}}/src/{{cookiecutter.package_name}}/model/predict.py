@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from .errors import DataError, ModelLoadError, ModelNotFoundError
+from ..errors import DataError, ModelLoadError, ModelNotFoundError
 from .schema import ContractError, check_frame, input_schema, value_limits
 
 
@@ -56,7 +56,7 @@ def feature_names(model: Pipeline) -> list[str]:
 
 def select_features(model: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
     """The model's feature columns of ``frame`` in training order, as floats,
-    checked with the model's data contract (``schema.py``); other columns are
+    checked with the model's data contract (``model/schema.py``); other columns are
     ignored."""
     names = feature_names(model)
     schema = input_schema(names, value_limits(model), other_columns=True)

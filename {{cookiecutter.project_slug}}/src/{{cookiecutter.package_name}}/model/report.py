@@ -21,11 +21,11 @@ from typing import Any
 
 import pandas as pd
 
-from .config import DEFAULT_PARAMS_FILE, Params, load_params
+from ..config import DEFAULT_PARAMS_FILE, Params, load_params
+from ..pipeline.ingest import class_names
+from ..quality.metrics import meets_minimum, read_metrics
 from .integrity import MODEL_ID_LENGTH, ModelIdentity, head_registration, lock_beside
-from .metrics import meets_minimum, read_metrics
 from .schema import read_contract, schema_path
-from .sources import class_names
 
 # Shown instead of the model card while the pipeline has not run in this checkout.
 NOT_TRAINED = """!!! note "No trained model in this checkout"
@@ -49,7 +49,7 @@ def read_training_record(path: Path) -> dict[str, Any]:
 def model_facts(params: Params, lock: Path) -> str:
     """Version, training date and data of the model, as a Markdown list.
 
-    The version is the model's identity (``integrity.py``), with its registry
+    The version is the model's identity (``model/integrity.py``), with its registry
     version and stages when the last commit registers the model ``lock`` records.
     """
     training = read_training_record(params.paths.training)
@@ -90,7 +90,7 @@ def metrics_table(params: Params) -> str:
 
 
 def contract_table(params: Params) -> str:
-    """The model's data contract (``schema.py``) as a Markdown table: each
+    """The model's data contract (``model/schema.py``) as a Markdown table: each
     feature, its type and the range of the training data."""
     rows = ["| Feature | Type | Training minimum | Training maximum |"]
     rows.append("| --- | --- | ---: | ---: |")

@@ -10,10 +10,10 @@ instance; ``GET /docs`` is the API page, its scripts served by the app
 (fastapi-offline), so it works offline.
 
 FastAPI validates each request with a request model built from the model's
-data contract (``schema.py``, stored beside the model: its features and the
+data contract (``model/schema.py``, stored beside the model: its features and the
 largest value each may take; 422 naming each field, at most ``MAX_PROBLEMS``);
 before that,
-``serve_limits.py`` refuses bodies that are too large (413), not uncompressed
+``serving/limits.py`` refuses bodies that are too large (413), not uncompressed
 JSON (415) or too slow to arrive (408), and JSON it will not read (422).
 """
 
@@ -35,20 +35,25 @@ from starlette.concurrency import run_in_threadpool
 # pydantic takes a TypedDict from typing_extensions on Python 3.11.
 from typing_extensions import TypedDict
 
-from . import __version__
-from .config import (
+from .. import __version__
+from ..config import (
     DEFAULT_PARAMS_FILE,
     Params,
     ServeParams,
     load_params,
     load_serve_params,
 )
-from .errors import DataError
-from .integrity import ModelIdentity, lock_beside, model_identity, warn_if_not_recorded
-from .metrics import read_metrics
-from .predict import feature_names, load_model, predict
-from .schema import ContractError, check_names, read_contract
-from .serve_limits import (
+from ..errors import DataError
+from ..model.integrity import (
+    ModelIdentity,
+    lock_beside,
+    model_identity,
+    warn_if_not_recorded,
+)
+from ..model.predict import feature_names, load_model, predict
+from ..model.schema import ContractError, check_names, read_contract
+from ..quality.metrics import read_metrics
+from .limits import (
     MAX_PROBLEMS,
     READ_TIMEOUT,
     BodyLimits,
@@ -237,7 +242,7 @@ def build_app(
     )
 
     app = FastAPIOffline(
-        title=f"{__package__} model server",
+        title=f"{__name__.split('.')[0]} model server",
         version=__version__,
         description="Predictions of the model trained by this project's pipeline.",
     )

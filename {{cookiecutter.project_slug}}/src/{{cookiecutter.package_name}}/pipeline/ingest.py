@@ -4,12 +4,12 @@
 
 * ``sklearn:breast_cancer`` - scikit-learn's bundled breast cancer dataset
   (569 rows, 30 numeric features, binary target; no download needed;
-  ``bundled.py``);
+  ``pipeline/bundled.py``);
 * a path to a CSV file, such as ``data/raw/customers.csv``;
 * an ``http://`` or ``https://`` URL of a CSV file.
 
 ``ingest`` copies the source into ``paths.raw`` (a CSV file that DVC tracks),
-and ``prepare`` (``data.py``) reads only that snapshot. ``dvc repro`` runs
+and ``prepare`` (``pipeline/prepare.py``) reads only that snapshot. ``dvc repro`` runs
 ``ingest`` when the source setting changes; ``make ingest`` takes a fresh
 snapshot of the same source (new rows at the same URL), and the stages after
 it run again exactly when the data changed.
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..config import Params
 from .bundled import BUNDLED_PREFIX, bundled_class_names, load_bundled
-from .config import Params
 from .tables import read_csv, write_csv
 
 

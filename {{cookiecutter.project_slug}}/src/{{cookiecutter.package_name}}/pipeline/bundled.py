@@ -1,7 +1,7 @@
 """Datasets that ship with scikit-learn: ``data.source: "sklearn:<name>"``.
 
 They need no download, so a new project trains offline on any machine.
-``sources.py`` reads such a source with ``load_bundled``.
+``pipeline/ingest.py`` reads such a source with ``load_bundled``.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..errors import DataError
 from .tables import normalise_columns
-from .errors import DataError
 
 if TYPE_CHECKING:
     from sklearn.utils import Bunch

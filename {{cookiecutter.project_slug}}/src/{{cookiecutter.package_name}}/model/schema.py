@@ -8,8 +8,8 @@ magnitude the model takes (``value_limits``). What uses it:
 
 * batch scoring and the drift check validate their input with the stored
   contract (``read_contract``, ``input_schema``);
-* the model server builds its request model from it (``serve.py``);
-* the model card shows it (``report.py``);
+* the model server builds its request model from it (``serving/app.py``);
+* the model card shows it (``model/report.py``);
 * ``predict`` validates with the same rules, drawn from the model itself, so a
   champion of an older commit is checked too.
 
@@ -36,7 +36,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 from pydantic import BaseModel, ConfigDict
 
-from .errors import DataError
+from ..errors import DataError
 
 # The contract's file: the model's file name with this added.
 SCHEMA_SUFFIX = ".schema.json"
@@ -99,7 +99,7 @@ def schema_path(model_path: Path) -> Path:
 def value_limits(model: Any) -> list[float]:
     """The largest magnitude of each feature that stays finite once scaled.
 
-    The pipeline's first step (``train.py``: a ``StandardScaler``) divides each
+    The pipeline's first step (``pipeline/train.py``: a ``StandardScaler``) divides each
     feature by its ``scale_``; without one, any finite number is accepted.
     """
     steps = getattr(model, "steps", None)

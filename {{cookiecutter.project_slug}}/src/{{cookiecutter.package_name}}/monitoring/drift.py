@@ -19,7 +19,7 @@ share is above ``drift.max_missing`` or ``drift.max_out_of_range``. The report
 is written as JSON (for machines) and Markdown (for people, ``.md`` beside it).
 
 The table must hold the model's feature columns and nothing else, each a
-number, as the model's data contract says (``schema.py``, stored beside the
+number, as the model's data contract says (``model/schema.py``, stored beside the
 model); a missing value is allowed, and counted.
 
 The table is read ``batch.chunk_size`` rows at a time and never held whole:
@@ -43,10 +43,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kstwo
 
+from ..config import DriftParams
+from ..errors import DataError
+from ..model.schema import input_schema, read_contract
 from .batch import read_chunks
-from .config import DriftParams
-from .errors import DataError
-from .schema import input_schema, read_contract
 
 
 def percent(share: float) -> str:

@@ -13,8 +13,8 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from .config import MetricLimits
-from .errors import MetricsError
+from ..config import MetricLimits
+from ..errors import MetricsError
 
 
 def write_metrics(metrics: Mapping[str, float], path: Path) -> Path:

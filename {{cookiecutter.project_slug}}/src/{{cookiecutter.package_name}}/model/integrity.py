@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import parse_yaml
+from ..config import parse_yaml
 
 LOCK_FILE = "dvc.lock"
 # Characters of the model file's SHA-256 that name the model.

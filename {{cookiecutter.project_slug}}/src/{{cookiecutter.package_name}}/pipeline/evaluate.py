@@ -8,10 +8,10 @@ Outputs (paths from ``params.yaml``):
   sample; ``dvc plots show`` draws it as a confusion matrix.
 * ``paths.roc`` - CSV ``fpr,tpr,threshold``, the points of the ROC curve.
 * ``paths.confusion_matrix_image``, ``paths.roc_image`` - the same two plots as
-  PNG images (``plots.py``), for the model card and ``dvc plots show``.
+  PNG images (``pipeline/plots.py``), for the model card and ``dvc plots show``.
 
 Reading the metrics back and comparing them with the minimums in
-``params.yaml`` is ``metrics.py``'s job, which the ``gate`` command uses
+``params.yaml`` is ``quality/metrics.py``'s job, which the ``gate`` command uses
 without loading scikit-learn.
 """
 
@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score, roc_curve
 
-from .config import Params
-from .data import load_prepared
-from .tables import write_csv
-from .metrics import write_metrics
+from ..config import Params
+from ..model.predict import load_model, predict
+from ..quality.metrics import write_metrics
+from .ingest import class_names
 from .plots import save_confusion_matrix, save_roc_curve
-from .predict import load_model, predict
-from .sources import class_names
+from .prepare import load_prepared
+from .tables import write_csv
 
 # Digits kept in the metrics file: enough to see real changes, short to read.
 METRIC_DECIMALS = 4

@@ -8,7 +8,7 @@ slowloris client). ``JSONRoute`` reads the JSON with ``parse_json``: a key
 given twice, an object with too many keys, text that is not UTF-8 or JSON
 nested too deeply each get a 422. A ``Refusal`` carries the problem, and
 ``problems_response`` answers ``{"detail": [{"field", "message", "type"}]}``.
-Nothing here knows the model; ``serve.py`` puts the server together.
+Nothing here knows the model; ``serving/app.py`` puts the server together.
 """
 
 import json

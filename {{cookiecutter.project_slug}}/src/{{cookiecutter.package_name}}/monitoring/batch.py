@@ -8,13 +8,13 @@ The output CSV has one row per input row, in the same order:
 
 * ``row``: the input row's number, counted from 0;
 * ``prediction`` and ``probability``: as the ``predict`` command gives them;
-* ``model_version``: the model's identity (``integrity.py``), the first
+* ``model_version``: the model's identity (``model/integrity.py``), the first
   characters of its file's SHA-256, as ``/health``, ``/predict`` and the model
   card name it, so that predictions join by model;
 * ``scored_at``: when the scoring started (UTC, ISO 8601).
 
 The input must hold exactly the model's feature columns, in any order, as
-the model's data contract says (``schema.py``, stored beside the model): a
+the model's data contract says (``model/schema.py``, stored beside the model): a
 missing or an extra column or a value that is not a number is a
 ``ContractError`` that names the column, the rule and the value; a table that
 is missing, unreadable or without rows is a ``BatchInputError``. Either way no
@@ -34,11 +34,11 @@ import pandas as pd
 import pandera.pandas as pa
 from sklearn.pipeline import Pipeline
 
-from .tables import URL_PREFIXES, normalise_columns
-from .errors import DataError
-from .integrity import ModelIdentity, model_identity, warn_if_not_recorded
-from .predict import feature_names, load_model, predict_checked
-from .schema import check_frame, check_names, input_schema, read_contract
+from ..errors import DataError
+from ..model.integrity import ModelIdentity, model_identity, warn_if_not_recorded
+from ..model.predict import feature_names, load_model, predict_checked
+from ..model.schema import check_frame, check_names, input_schema, read_contract
+from ..pipeline.tables import URL_PREFIXES, normalise_columns
 
 OUTPUT_COLUMNS = ("row", "prediction", "probability", "model_version", "scored_at")
 

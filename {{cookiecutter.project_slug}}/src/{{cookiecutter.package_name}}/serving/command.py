@@ -2,7 +2,7 @@
 
 The CLI finds this module by name (``cli.OPTIONAL_COMMANDS``) and offers the
 command it describes (``HELP``, ``add_arguments``, ``check``, ``run``): a
-project made without serving has neither this module nor ``serve.py``, and no
+project made without serving has neither this module nor ``serving/app.py``, and no
 ``serve`` command. Like ``cli.py``, it imports the server (FastAPI and uvicorn,
 which come with the ``serve`` extra) only when the command runs, so that every
 other command starts without them. The ``serve`` section of ``params.yaml`` is
@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .config import Params, load_serve_params
-from .errors import EXIT_ERROR, EXIT_OK
-from .integrity import lock_beside
+from ..config import Params, load_serve_params
+from ..errors import EXIT_ERROR, EXIT_OK
+from ..model.integrity import lock_beside
 
 HELP = "serve the model over HTTP (needs the serve extra)"
 # ``check`` checks the ``serve`` section of params.yaml with it.
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, params: Params) -> int:
     try:
         import uvicorn
 
-        from .serve import build_app
+        from .app import build_app
     except ModuleNotFoundError as error:
         print(
             f"error: {error.name} is not installed; run `make setup` "
