@@ -112,6 +112,7 @@ ONLY_WHEN = {
         ".github/actions/image/action.yml",
         "src/{pkg}/serving/__init__.py",
         "src/{pkg}/serving/app.py",
+        "src/{pkg}/serving/bodies.py",
         "src/{pkg}/serving/command.py",
         "src/{pkg}/serving/limits.py",
         "tests/test_serve.py",

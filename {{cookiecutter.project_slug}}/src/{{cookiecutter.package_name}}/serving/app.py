@@ -1,5 +1,5 @@
 """Serve the trained model over HTTP with FastAPI (``make serve``; the Docker
-image runs ``uvicorn --factory <package>.serve:create_app``).
+image runs ``uvicorn --factory <package>.serving.app:create_app``).
 
 ``GET /health`` (or ``HEAD``) names the model (``model.version``: the first 12
 characters of its SHA-256, as the model card, batch output and ``compare`` name
@@ -9,31 +9,24 @@ test-set metrics; ``POST /predict`` answers
 instance; ``GET /docs`` is the API page, its scripts served by the app
 (fastapi-offline), so it works offline.
 
-FastAPI validates each request with a request model built from the model's
-data contract (``model/schema.py``, stored beside the model: its features and the
-largest value each may take; 422 naming each field, at most ``MAX_PROBLEMS``);
-before that,
-``serving/limits.py`` refuses bodies that are too large (413), not uncompressed
-JSON (415) or too slow to arrive (408), and JSON it will not read (422).
+FastAPI validates each request with the request model of ``bodies.py``, built
+from the model's data contract. Before that, ``limits.py`` refuses bodies that
+are too large (413), not uncompressed JSON (415) or too slow to arrive (408),
+and JSON it will not read (422).
 """
 
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, ConfigDict, FailFast, Field, create_model, with_config
 from sklearn.pipeline import Pipeline
 from starlette.concurrency import run_in_threadpool
-
-# pydantic takes a TypedDict from typing_extensions on Python 3.11.
-from typing_extensions import TypedDict
 
 from .. import __version__
 from ..config import (
@@ -51,8 +44,16 @@ from ..model.integrity import (
     warn_if_not_recorded,
 )
 from ..model.predict import feature_names, load_model, predict
-from ..model.schema import ContractError, check_names, read_contract
+from ..model.schema import check_names, read_contract
 from ..quality.metrics import read_metrics
+from .bodies import (
+    Health,
+    ModelInfo,
+    Prediction,
+    PredictResponse,
+    problem_response,
+    request_model,
+)
 from .limits import (
     MAX_PROBLEMS,
     READ_TIMEOUT,
@@ -60,7 +61,6 @@ from .limits import (
     JSONRoute,
     Problems,
     Refusal,
-    problems_response,
     refusal_response,
 )
 
@@ -95,105 +95,6 @@ def load_served_model(params: Params, lock: Path | None = None) -> ServedModel:
         path=params.paths.model,
         identity=model_identity(params.paths.model, lock),
         metrics=read_metrics(params.paths.metrics),
-    )
-
-
-class Prediction(BaseModel):
-    """The prediction for one instance."""
-
-    prediction: int = Field(description="The predicted class, 0 or 1.")
-    probability: float = Field(description="The predicted probability of class 1.")
-
-
-class PredictResponse(BaseModel):
-    """The predictions, in the order of the instances."""
-
-    model_config = ConfigDict(protected_namespaces=())
-
-    model_version: str = Field(description="The version of the model that answered.")
-    predictions: list[Prediction]
-
-
-class ModelInfo(BaseModel):
-    """Which model the server runs."""
-
-    version: str = Field(description="The first characters of the SHA-256.")
-    sha256: str = Field(description="The SHA-256 of the model file.")
-    registry_version: str | None = Field(
-        description="The model registry's version, when the commit registers it."
-    )
-    stages: list[str] = Field(description="The registry stages that version is in.")
-    path: str = Field(description="The model file (paths.model in params.yaml).")
-    features: list[str] = Field(description="The feature names, in training order.")
-
-
-class Health(BaseModel):
-    """What ``GET /health`` answers."""
-
-    status: str = Field(description='Always "ok": the server answers.')
-    package_version: str
-    model: ModelInfo
-    metrics: dict[str, float] = Field(
-        description="The test-set metrics the model was accepted with."
-    )
-
-
-# Reject what the model cannot use instead of guessing: no strings such as
-# "1.5", no booleans, no NaN or infinity, no unknown fields.
-STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
-# Pydantic's messages for the data contract's limits, in the model's words.
-TOO_LARGE = "the value is too large for the model: it becomes infinite after scaling"
-LIMIT_MESSAGES = {"less_than_equal": TOO_LARGE, "greater_than_equal": TOO_LARGE}
-
-
-def request_model(
-    features: list[str], limits: list[float], max_batch_size: int
-) -> type[BaseModel]:
-    """The schema of a ``POST /predict`` body: 1 to ``max_batch_size``
-    instances, each a number within its limit for every feature.
-
-    An instance is a ``TypedDict``, so that any column name works (even one
-    that BaseModel uses) and a valid instance is a plain dict.
-    """
-    fields = {
-        name: Annotated[float, Field(title=name, ge=-limit, le=limit)]
-        for name, limit in zip(features, limits)
-    }
-    # Fields known at run time only, which a type checker cannot follow.
-    typed_dict: Any = TypedDict("Instance", fields)  # type: ignore[misc]
-    instance: Any = with_config(STRICT)(typed_dict)
-    instances = Field(
-        min_length=1,
-        max_length=max_batch_size,
-        description=f"The records to predict, 1 to {max_batch_size} of them.",
-    )
-    # FailFast: the problems of the first bad instance only, not of every one.
-    items = Annotated[list[instance], FailFast()]
-    return create_model(
-        "PredictRequest", __config__=STRICT, instances=(items, instances)
-    )
-
-
-async def problem_response(request: Request, error: Exception) -> JSONResponse:
-    """Answer a request the schema refuses (naming each field; the values are
-    not echoed: they may be large, or NaN, which JSON cannot hold), or one the
-    model cannot score (``predict`` named the value)."""
-    if isinstance(error, RequestValidationError):
-        problems = error.errors()
-        listed = [
-            {
-                "field": ".".join(str(part) for part in problem["loc"][1:]) or "body",
-                "message": LIMIT_MESSAGES.get(problem["type"], problem["msg"]),
-                "type": problem["type"],
-            }
-            for problem in problems[:MAX_PROBLEMS]
-        ]
-        return problems_response(422, listed, len(problems))
-    field = "instances"
-    if isinstance(error, ContractError) and error.row is not None:
-        field = f"instances.{error.row}.{error.column}"
-    return problems_response(
-        422, [{"field": field, "message": str(error), "type": "value_error"}]
     )
 
 
