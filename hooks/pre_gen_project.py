@@ -102,7 +102,7 @@ DEPENDENCY_DISTRIBUTIONS = frozenset(
     "sortedcontainers tomli-w "
     # Swagger UI's files for the server's /docs (the serve extra).
     "fastapi-offline "
-    # The data contract's checks (schema.py) and what they bring.
+    # The data contract's checks (model/schema.py) and what they bring.
     "pandera typeguard typing-inspect".split()
 )
 DEPENDENCY_MODULES = frozenset(
@@ -136,7 +136,7 @@ DEPENDENCY_MODULES = frozenset(
     "sortedcontainers tomli_w "
     # Swagger UI's files for the server's /docs (the serve extra).
     "fastapi_offline "
-    # The data contract's checks (schema.py) and what they bring.
+    # The data contract's checks (model/schema.py) and what they bring.
     "pandera typeguard typing_inspect".split()
 )
 

@@ -42,7 +42,7 @@ from support.load import (
 )
 
 LOAD_REQUESTS = 2000
-# serve.py's READ_TIMEOUT: the seconds a client may take to send a body.
+# serving/limits.py's READ_TIMEOUT: the seconds a client may take to send a body.
 READ_TIMEOUT = 10
 SLOW_CLIENTS = 50
 # The files only a project with serving has (test_bake.py checks the whole set).

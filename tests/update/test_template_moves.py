@@ -47,6 +47,8 @@ from . import yaml_rules
 from .yaml_rules import check_shape
 from .config import load_params
 '''
+# The team's edit of the moved module: an import written for its old place.
+RULES_EDIT = "from .errors import DataError  # the team's\n# the team's own rule\n"
 TEAM_TEST = f"""import {PKG}.yaml_rules
 from {PKG} import config, yaml_rules
 from {PKG}.yaml_rules import ShapeError
@@ -54,6 +56,7 @@ from {PKG}.yaml_rules import ShapeError
 
 def test_patched(monkeypatch):
     monkeypatch.setattr("{PKG}.yaml_rules.check_shape", print)
+    assert "{PKG}.yaml_rules:check_shape"
 """
 
 
@@ -106,9 +109,10 @@ def in_template(path: str) -> str:
 @pytest.fixture(scope="module")
 def moved(
     template: Template, env: dict, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, subprocess.CompletedProcess]:
+) -> tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess]:
     """A team's project updated with cruft to release 9.0.0, which moves
-    ``MOVES``; the project and the check's result.
+    ``MOVES``; the project, the check's result and that of the check run again
+    (as docs/updating.md says to, after changing what it listed).
 
     The team edited yaml_rules.py, imports it from a module and a test of its
     own (and names its path in dvc.yaml), deleted tests/test_cli.py, already
@@ -118,7 +122,9 @@ def moved(
     project = create(env, template, tmp_path_factory.mktemp("moves") / "out")
     package = project / "src" / PKG
     rules = package / "yaml_rules.py"
-    rules.write_text(rules.read_text() + "# the team's own rule\n")
+    rules.write_text(rules.read_text() + RULES_EDIT)
+    # A module of the team's own that the release's new checks/ folder hides.
+    (package / "checks.py").write_text("# the team's own checks\n")
     (package / "team_rules.py").write_text(TEAM_RULES)
     (project / "tests" / "test_team_rules.py").write_text(TEAM_TEST)
     # Half-resolved work does not parse: the finder skips it.
@@ -151,20 +157,21 @@ def moved(
         },
     )
     cruft(env, project, "update", "--skip-apply-ask", "--checkout", "moves")
-    return project, check_update(project, env)
+    checked = check_update(project, env)
+    return project, checked, check_update(project, env)
 
 
 @pytest.mark.slow  # a cruft round trip
 def test_a_move_carries_the_team_s_edits_to_the_new_path(
-    moved: tuple[Path, subprocess.CompletedProcess],
+    moved: tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess],
 ) -> None:
-    project, checked = moved
+    project, checked, _ = moved
     old, new = f"src/{PKG}/yaml_rules.py", f"src/{PKG}/checks/yaml_rules.py"
 
     assert f"migrated: {old} -> {new}: moved and merged ({WHY})" in checked.stdout
     assert not (project / old).exists()
     text = (project / new).read_text()
-    assert text.startswith("# moved in 9.0.0\n") and text.endswith("# the team's own rule\n")
+    assert text.startswith("# moved in 9.0.0\n") and text.endswith(RULES_EDIT)
     # The template's own files follow through the regular merge (the first
     # entry crossed merges them), which leaves the moved paths to the move.
     assert f"migrated: src/{PKG}/checks/__init__.py: added (release 8.9.0" in checked.stdout
@@ -178,11 +185,13 @@ def test_a_move_carries_the_team_s_edits_to_the_new_path(
 
 @pytest.mark.slow  # a cruft round trip
 def test_the_team_s_imports_of_a_moved_module_are_listed(
-    moved: tuple[Path, subprocess.CompletedProcess],
+    moved: tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess],
 ) -> None:
-    project, checked = moved
+    project, checked, _ = moved
     old, new = f"{PKG}.yaml_rules", f"{PKG}.checks.yaml_rules"
     dvc_line = len((project / "dvc.yaml").read_text().splitlines())
+    rules = (project / "src" / PKG / "checks" / "yaml_rules.py").read_text().splitlines()
+    rules_line = rules.index(RULES_EDIT.splitlines()[0]) + 1
 
     errors = {line for line in checked.stderr.splitlines() if line.startswith("error:")}
 
@@ -198,6 +207,13 @@ def test_the_team_s_imports_of_a_moved_module_are_listed(
         f"error: tests/test_team_rules.py:2: imports {imports}",
         f"error: tests/test_team_rules.py:3: imports {imports}",
         f"error: tests/test_team_rules.py:7: names {named}",
+        f"error: tests/test_team_rules.py:8: names {named}",
+        # The team's relative import in the moved file now points nowhere.
+        f"error: src/{PKG}/checks/yaml_rules.py:{rules_line}: imports {PKG}.checks.errors,"
+        f" which is not in the package (release 9.0.0 moved this file or the module:"
+        f" see {PKG}.errors): change the import",
+        f"error: src/{PKG}/checks.py: the update adds the folder src/{PKG}/checks/,"
+        " which Python imports instead of your module: rename your module (and its imports)",
     }
     # Nothing is rewritten in the team's files: they review and change them.
     assert (project / "src" / PKG / "team_rules.py").read_text() == TEAM_RULES
@@ -206,9 +222,9 @@ def test_the_team_s_imports_of_a_moved_module_are_listed(
 
 @pytest.mark.slow  # a cruft round trip
 def test_a_moved_file_the_team_deleted_stays_deleted(
-    moved: tuple[Path, subprocess.CompletedProcess],
+    moved: tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess],
 ) -> None:
-    project, checked = moved
+    project, checked, _ = moved
 
     assert not (project / "tests" / "test_cli.py").exists()
     assert not (project / "tests" / "cli").exists()
@@ -225,9 +241,9 @@ def collision_line() -> str:
 
 @pytest.mark.slow  # a cruft round trip
 def test_a_move_onto_a_file_of_the_team_is_listed_and_leaves_both(
-    moved: tuple[Path, subprocess.CompletedProcess],
+    moved: tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess],
 ) -> None:
-    project, checked = moved
+    project, checked, _ = moved
 
     assert collision_line() in checked.stderr.splitlines()
     # Both files as the team committed them.
@@ -246,15 +262,27 @@ def conflict_line() -> str:
 
 @pytest.mark.slow  # a cruft round trip
 def test_a_move_that_conflicts_leaves_the_markers_at_the_new_path(
-    moved: tuple[Path, subprocess.CompletedProcess],
+    moved: tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess],
 ) -> None:
-    project, checked = moved
+    project, checked, _ = moved
 
     assert conflict_line() in checked.stderr.splitlines()
     assert not (project / "tests" / "conftest.py").exists()
     text = (project / "tests" / "shared" / "conftest.py").read_text()
     assert "<<<<<<<" in text
     assert "# the team's first line" in text and "# 9.0.0's first line" in text
+
+
+@pytest.mark.slow  # a cruft round trip
+def test_the_check_run_again_still_lists_the_conflict_of_a_moved_file(
+    moved: tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess],
+) -> None:
+    _, first, again = moved
+
+    assert again.returncode == 1, again.stderr
+    assert conflict_line() in again.stderr.splitlines()
+    # What the first run moved stays moved: nothing is moved or merged twice.
+    assert "moved and merged" in first.stdout and "moved and merged" not in again.stdout
 
 
 def test_the_finder_resolves_relative_imports_against_the_file() -> None:

@@ -297,7 +297,14 @@ def migrate(
     moved = moves_that_count(entry, package, old, new)
     for source, destination in sorted(moved.items()):
         if source not in project:
-            continue  # the team deleted it: it stays deleted
+            # Deleted by the team (it stays deleted), or moved by an earlier
+            # run of this check, which may have left a conflict to resolve.
+            if has_markers(project.get(destination)):
+                problems.append(
+                    f"{source} -> {destination}: {why}; moved, but the merge"
+                    f" conflicts: resolve the <<<<<<< markers in {destination}"
+                )
+            continue
         if destination in project:
             problems.append(
                 f"{source} -> {destination}: {why}; {destination} is yours"
@@ -340,7 +347,32 @@ def migrate(
             problems.append(
                 f"{path}: {why}; the merge conflicts: resolve the <<<<<<< markers"
             )
-    return changed, problems + stale_references(root, entry, moved)
+    return changed, problems + stale_references(root, entry, moved, package)
+
+
+def has_markers(text: bytes | None) -> bool:
+    """True for a file that still holds a merge conflict's ``<<<<<<<`` line."""
+    return text is not None and any(
+        line.startswith(b"<<<<<<< ") for line in text.splitlines()
+    )
+
+
+def shadowed(root: Path, old: dict[str, bytes], new: dict[str, bytes]) -> list[str]:
+    """One line per module of the team's that a folder the update adds hides
+    (``src/p/model.py`` beside a new ``src/p/model/``: Python imports the folder)."""
+    problems = []
+    for path in sorted(new.keys() - old.keys()):
+        if not (path.startswith("src/") and path.endswith("/__init__.py")):
+            continue
+        folder = path.removesuffix("__init__.py")
+        module = folder.removesuffix("/") + ".py"
+        if (root / module).is_file() and module not in old:
+            problems.append(
+                f"{module}: the update adds the folder {folder}, which Python"
+                " imports instead of your module: rename your module (and its"
+                " imports)"
+            )
+    return problems
 
 
 def module_of(path: str) -> str | None:
@@ -392,9 +424,30 @@ def python_references(
     found = []
     for line, kind, names in sorted(named_modules(tree, path)):
         for old in sorted(modules):
-            if any(name == old or name.startswith(f"{old}.") for name in names):
+            if any(
+                name == old or name.startswith((f"{old}.", f"{old}:")) for name in names
+            ):
                 found.append((line, kind, old))
     return found
+
+
+def missing_modules(
+    path: str, text: str, package: str, existing: set[str]
+) -> list[tuple[int, str]]:
+    """(line, module) for each import in the Python file ``path`` of a module of
+    ``package`` that is not in ``existing`` (a relative import written for the
+    file's place before a release moved it); none when the file does not parse."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            module = absolute(node, path)
+            if module.split(".")[0] == package and module not in existing:
+                found.append((node.lineno, module))
+    return sorted(found)
 
 
 def team_files(root: Path, paths: list[str]) -> list[str]:
@@ -420,12 +473,13 @@ def team_files(root: Path, paths: list[str]) -> list[str]:
 
 
 def stale_references(
-    root: Path, entry: dict[str, Any], moved: dict[str, str]
+    root: Path, entry: dict[str, Any], moved: dict[str, str], package: str
 ) -> list[str]:
     """One line per place in the work tree that still names a file ``moved``
     (old path -> new path): an import or a mock target of a moved module in the
-    Python files of ``src/`` and ``tests/``, a moved path in the entry's other
-    files (``dvc.yaml``)."""
+    Python files of ``src/`` and ``tests/``, an import in ``src/`` of a module
+    that is not there (a relative import in a moved file), a moved path in the
+    entry's other files (``dvc.yaml``)."""
     if not moved:
         return []
     modules = {}
@@ -435,7 +489,9 @@ def stale_references(
             modules[old_module] = new_module
     release = f"release {entry['release']}"
     problems = []
-    for path in team_files(root, ["src", "tests", *entry["paths"]]):
+    scanned = team_files(root, ["src", "tests", *entry["paths"]])
+    existing = {module for path in scanned if (module := module_of(path))}
+    for path in scanned:
         try:
             text = (root / path).read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -446,6 +502,16 @@ def stale_references(
                     f"{path}:{line}: {kind} {old}, which {release} moved to"
                     f" {modules[old]}: change the {CHANGE[kind]}"
                 )
+            for line, module in missing_modules(path, text, package, existing):
+                if any(
+                    module == old or module.startswith(f"{old}.") for old in modules
+                ):
+                    continue  # named above, with its new module
+                problems.append(
+                    f"{path}:{line}: imports {module}, which is not in the package"
+                    f" ({release} moved this file or the module: see"
+                    f" {nearest(module, existing)}): change the import"
+                )
         elif under(path, entry["paths"]):
             for number, content in enumerate(text.splitlines(), start=1):
                 for source in sorted(s for s in moved if s in content):
@@ -454,6 +520,13 @@ def stale_references(
                         f" {moved[source]}: change the path"
                     )
     return problems
+
+
+def nearest(module: str, existing: set[str]) -> str:
+    """The modules of ``existing`` named as ``module`` ends, or "CHANGELOG.md"."""
+    name = module.rpartition(".")[2]
+    alike = sorted(m for m in existing if m.rpartition(".")[2] == name)
+    return ", ".join(alike) or "CHANGELOG.md"
 
 
 def relock(root: Path) -> tuple[list[str], list[str]]:
@@ -561,6 +634,7 @@ def finish(root: Path) -> int:
         changed += done
         problems += left
         migrated += entry["paths"]
+    problems += shadowed(root, old, new)
     done, left = relock(root)
     changed += done
     problems += left

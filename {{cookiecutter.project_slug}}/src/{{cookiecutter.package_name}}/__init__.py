@@ -11,8 +11,8 @@ The package holds one folder per concept, one module per step:
   champion/challenger comparison (``compare``)
 * ``monitoring`` - new data: batch scoring (``batch``), the drift check
   (``drift``), a first table to score (``sample``)
-* ``serving``    - the HTTP API (``app``), its limits and its command (in
-  projects made with serving)
+* ``serving``    - the HTTP API (``app``), its JSON bodies (``bodies``), its
+  limits and its command (in projects made with serving)
 
 Beside them: ``config`` (``params.yaml``, read and checked, with
 ``yaml_rules``), ``errors`` and ``cli``, the ``python -m <package>`` command

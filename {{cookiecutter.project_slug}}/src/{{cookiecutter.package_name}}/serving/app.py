@@ -51,7 +51,7 @@ from .bodies import (
     ModelInfo,
     Prediction,
     PredictResponse,
-    problem_response,
+    invalid_request_response,
     request_model,
 )
 from .limits import (
@@ -155,7 +155,7 @@ def build_app(
     )
     app.add_exception_handler(Refusal, refusal_response)
     for error in (RequestValidationError, DataError):
-        app.add_exception_handler(error, problem_response)
+        app.add_exception_handler(error, invalid_request_response)
 
     @app.get("/health", response_model=Health)
     @app.head("/health", response_model=Health)

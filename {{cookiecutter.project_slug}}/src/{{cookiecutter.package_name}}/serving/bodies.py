@@ -3,7 +3,7 @@
 ``request_model`` builds the schema of a ``POST /predict`` body from the
 model's data contract (``model/schema.py``): its features and the largest value
 each may take. FastAPI validates each request with it, and
-``problem_response`` answers what it refuses: 422, naming each field, at most
+``invalid_request_response`` answers what it refuses: 422, naming each field, at most
 ``MAX_PROBLEMS`` of them. ``PredictResponse`` and ``Health`` are the answers.
 """
 
@@ -56,7 +56,7 @@ def request_model(
     )
 
 
-async def problem_response(request: Request, error: Exception) -> JSONResponse:
+async def invalid_request_response(request: Request, error: Exception) -> JSONResponse:
     """Answer a request the schema refuses (naming each field; the values are
     not echoed: they may be large, or NaN, which JSON cannot hold), or one the
     model cannot score (``predict`` named the value)."""
