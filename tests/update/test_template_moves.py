@@ -41,6 +41,8 @@ MOVES = {
     "tests/conftest.py": "tests/shared/conftest.py",
 }
 WHY = "release 9.0.0: a test"
+# The updated project, the check's result, and that of the check run again.
+Moved = tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess]
 TEAM_RULES = '''"""The team's own rules."""
 
 from . import yaml_rules
@@ -107,9 +109,7 @@ def in_template(path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def moved(
-    template: Template, env: dict, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess]:
+def moved(template: Template, env: dict, tmp_path_factory: pytest.TempPathFactory) -> Moved:
     """A team's project updated with cruft to release 9.0.0, which moves
     ``MOVES``; the project, the check's result and that of the check run again
     (as docs/updating.md says to, after changing what it listed).
@@ -163,7 +163,7 @@ def moved(
 
 @pytest.mark.slow  # a cruft round trip
 def test_a_move_carries_the_team_s_edits_to_the_new_path(
-    moved: tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess],
+    moved: Moved,
 ) -> None:
     project, checked, _ = moved
     old, new = f"src/{PKG}/yaml_rules.py", f"src/{PKG}/checks/yaml_rules.py"
@@ -185,7 +185,7 @@ def test_a_move_carries_the_team_s_edits_to_the_new_path(
 
 @pytest.mark.slow  # a cruft round trip
 def test_the_team_s_imports_of_a_moved_module_are_listed(
-    moved: tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess],
+    moved: Moved,
 ) -> None:
     project, checked, _ = moved
     old, new = f"{PKG}.yaml_rules", f"{PKG}.checks.yaml_rules"
@@ -222,7 +222,7 @@ def test_the_team_s_imports_of_a_moved_module_are_listed(
 
 @pytest.mark.slow  # a cruft round trip
 def test_a_moved_file_the_team_deleted_stays_deleted(
-    moved: tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess],
+    moved: Moved,
 ) -> None:
     project, checked, _ = moved
 
@@ -241,7 +241,7 @@ def collision_line() -> str:
 
 @pytest.mark.slow  # a cruft round trip
 def test_a_move_onto_a_file_of_the_team_is_listed_and_leaves_both(
-    moved: tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess],
+    moved: Moved,
 ) -> None:
     project, checked, _ = moved
 
@@ -262,7 +262,7 @@ def conflict_line() -> str:
 
 @pytest.mark.slow  # a cruft round trip
 def test_a_move_that_conflicts_leaves_the_markers_at_the_new_path(
-    moved: tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess],
+    moved: Moved,
 ) -> None:
     project, checked, _ = moved
 
@@ -275,7 +275,7 @@ def test_a_move_that_conflicts_leaves_the_markers_at_the_new_path(
 
 @pytest.mark.slow  # a cruft round trip
 def test_the_check_run_again_still_lists_the_conflict_of_a_moved_file(
-    moved: tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess],
+    moved: Moved,
 ) -> None:
     _, first, again = moved
 
