@@ -271,10 +271,15 @@ def move(
     (root / source).unlink()
     if clean:
         return [f"{source} -> {target}: moved and merged ({why})"], []
-    return [], [
+    return [], [moved_with_conflict(source, target, why)]
+
+
+def moved_with_conflict(source: str, target: str, why: str) -> str:
+    """The line for a moved file whose merge left conflict markers."""
+    return (
         f"{source} -> {target}: {why}; moved, but the merge conflicts: resolve"
         f" the <<<<<<< markers in {target}"
-    ]
+    )
 
 
 def migrate(
@@ -300,10 +305,7 @@ def migrate(
             # Deleted by the team (it stays deleted), or moved by an earlier
             # run of this check, which may have left a conflict to resolve.
             if has_markers(project.get(destination)):
-                problems.append(
-                    f"{source} -> {destination}: {why}; moved, but the merge"
-                    f" conflicts: resolve the <<<<<<< markers in {destination}"
-                )
+                problems.append(moved_with_conflict(source, destination, why))
             continue
         if destination in project:
             problems.append(
